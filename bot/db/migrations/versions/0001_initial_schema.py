@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:28:03.927978
+Create Date: 2026-11-22 04:29:42.090791
 """
 
 from collections.abc import Sequence
