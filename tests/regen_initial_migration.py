@@ -29,7 +29,7 @@ def main() -> None:
         command.revision(
             alembic_config(url), message="initial schema", autogenerate=True, rev_id="0001"
         )
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-m", "ruff", "format", "-q", str(MIGRATIONS_DIR / "versions")],
         check=True,
     )
