@@ -13,8 +13,10 @@ NOT_YET = (
 
 
 def run_dry(settings: Settings) -> int:
+    """Poll, classify, cluster and print alerts to the terminal (``bot.dryrun``)."""
     raise CommandError(NOT_YET, exit_code=3)
 
 
 def run_bot(settings: Settings) -> int:
+    """The Telegram bot (``bot.tg.app.run_bot``)."""
     raise CommandError(NOT_YET, exit_code=3)
