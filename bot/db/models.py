@@ -274,6 +274,8 @@ class Delivery(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_revision: Mapped[int] = mapped_column(default=0)
     edit_pending: Mapped[bool] = mapped_column(default=False)
+    # Sent inside one combined (burst or digest) message: never edited on its own.
+    combined: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:29:42.090791
+Create Date: 2026-11-22 04:34:11.142350
 """
 
 from collections.abc import Sequence
@@ -133,6 +133,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.Column("sent_revision", sa.Integer(), nullable=False),
         sa.Column("edit_pending", sa.Boolean(), nullable=False),
+        sa.Column("combined", sa.Boolean(), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
