@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.session import create_engine, create_sessionmaker
 from bot.settings import AdminConfig, Settings
+from bot.sources.http import create_http_client
 
 if TYPE_CHECKING:
     from classifiers import TopicClassifier
@@ -31,6 +33,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     config: AdminConfig
+    http: httpx.AsyncClient  # shared by every source fetch (keep-alive, limits)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _classifier: TopicClassifier | None = None
     _classifier_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -67,6 +70,7 @@ class Services:
         self.config = config
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.engine.dispose()
 
 
@@ -77,4 +81,5 @@ async def create_services(settings: Settings) -> Services:
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         config=settings.config,
+        http=create_http_client(settings.config.polling),
     )

@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "check_config",
     "db",
+    "fetch",
+    "poll",
 )
 
 EXIT_USAGE = 2

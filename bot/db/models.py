@@ -132,6 +132,7 @@ class Source(Base):
     fetch_count: Mapped[int] = mapped_column(default=0)
     not_modified_count: Mapped[int] = mapped_column(default=0)
     items_seen: Mapped[int] = mapped_column(default=0)
+    feed_ttl_seconds: Mapped[int | None]  # the feed's own <ttl>, kept for polls that get a 304
     next_poll_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(Text)
@@ -193,6 +194,9 @@ class Story(Base):
     lead_source: Mapped[str | None] = mapped_column(String(80))
     outlets: Mapped[list[str]] = mapped_column(default=list)
     places: Mapped[list[str]] = mapped_column(default=list)
+    # Named places and actors of the story's items (lower-cased), used to keep apart events the
+    # encoder finds alike (talks in Geneva on Iran vs talks in Geneva on Ukraine).
+    entities: Mapped[list[str]] = mapped_column(default=list)
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     item_count: Mapped[int] = mapped_column(default=0)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

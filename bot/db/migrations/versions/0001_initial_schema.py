@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:34:11.142350
+Create Date: 2026-11-22 04:36:44.451207
 """
 
 from collections.abc import Sequence
@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("fetch_count", sa.Integer(), nullable=False),
         sa.Column("not_modified_count", sa.Integer(), nullable=False),
         sa.Column("items_seen", sa.Integer(), nullable=False),
+        sa.Column("feed_ttl_seconds", sa.Integer(), nullable=True),
         sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("pause_reason", sa.Text(), nullable=True),
@@ -85,6 +86,7 @@ def upgrade() -> None:
         sa.Column("lead_source", sa.String(length=80), nullable=True),
         sa.Column("outlets", sa.JSON(), nullable=False),
         sa.Column("places", sa.JSON(), nullable=False),
+        sa.Column("entities", sa.JSON(), nullable=False),
         sa.Column("centroid", sa.LargeBinary(), nullable=True),
         sa.Column("item_count", sa.Integer(), nullable=False),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
