@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli.common import CommandError
+from bot.dryrun import run_dry as run_dry
 from bot.settings import Settings
 
 NOT_YET = (
@@ -12,11 +12,8 @@ NOT_YET = (
 )
 
 
-def run_dry(settings: Settings) -> int:
-    """Poll, classify, cluster and print alerts to the terminal (``bot.dryrun``)."""
-    raise CommandError(NOT_YET, exit_code=3)
-
-
 def run_bot(settings: Settings) -> int:
-    """The Telegram bot (``bot.tg.app.run_bot``)."""
-    raise CommandError(NOT_YET, exit_code=3)
+    """The Telegram bot: long polling, handlers and the scheduled pipeline jobs."""
+    from bot.tg.app import run_bot as run_telegram_bot
+
+    return run_telegram_bot(settings)

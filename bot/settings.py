@@ -167,7 +167,7 @@ class ClassifierConfig(_Strict):
 
 
 class StoriesConfig(_Strict):
-    similarity_threshold: Probability = 0.6
+    similarity_threshold: Probability = 0.62
     window_hours: PositiveSeconds = 48
     summary_max_chars: Annotated[int, Field(ge=80, le=1000)] = 400
     summary_max_sentences: Annotated[int, Field(ge=1, le=5)] = 3

@@ -22,6 +22,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "fetch",
     "poll",
+    "eval_stories",
+    "classify",
+    "eval",
+    "train",
 )
 
 EXIT_USAGE = 2

@@ -26,6 +26,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Under WAL, NORMAL syncs the log at checkpoints instead of on every commit. It is
+            # still durable across process crashes (a committed transaction is in the WAL file
+            # the moment COMMIT returns); only an OS crash or power loss can lose the last few
+            # transactions, never corrupt the database. FULL cost one fsync per commit, which
+            # capped polling at ~2,400 items/s.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

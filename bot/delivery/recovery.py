@@ -1,0 +1,89 @@
+"""Recovering rows from workers that died: by lease age, or at once for dead local processes.
+
+A worker that stops renewing its lease (``renew_claim``) loses its
+rows after ``lease``. A restart on the same host need not wait that long: a claimer id is
+``host:pid:nonce``, and a pid that no longer runs (or is our own pid with another nonce, as after
+a container restart) cannot be sending anything.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Delivery, DeliveryStatus
+from bot.delivery.outbox import NO_SYNC as _NO_SYNC
+from bot.delivery.outbox import rowcount as _rowcount
+
+
+async def release_stale(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, lease: timedelta
+) -> int:
+    """Rows whose owner stopped renewing its lease go back to the queue."""
+    cutoff = now - lease
+    async with sessionmaker.begin() as session:
+        sending = await session.execute(
+            update(Delivery)
+            .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < cutoff)
+            .values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_at=None)
+            .execution_options(**_NO_SYNC)
+        )
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.claimed_by.is_not(None),
+                Delivery.claimed_at < cutoff,
+            )
+            .values(claimed_by=None, claimed_at=None)
+            .execution_options(**_NO_SYNC)
+        )
+        return _rowcount(sending)
+
+
+def _is_dead_local(owner: str, me: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if owner == me or host != me.partition(":")[0] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # same pid, different nonce: our own previous incarnation
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> int:
+    """At start-up: rows claimed by a process of this host that has died go back at once,
+    instead of after the lease (a restart after a crash resumes immediately)."""
+    async with sessionmaker() as session:
+        owners = (
+            await session.execute(
+                select(Delivery.claimed_by).where(Delivery.claimed_by.is_not(None)).distinct()
+            )
+        ).scalars()
+        dead = [owner for owner in owners if owner and _is_dead_local(owner, worker)]
+    if not dead:
+        return 0
+    async with sessionmaker.begin() as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by.in_(dead), Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_at=None)
+            .execution_options(**_NO_SYNC)
+        )
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by.in_(dead))
+            .values(claimed_by=None, claimed_at=None)
+            .execution_options(**_NO_SYNC)
+        )
+        return _rowcount(result)
