@@ -26,6 +26,7 @@ from bot.delivery.compose import RenderComposer
 from bot.delivery.console import CONSOLE_CHAT_ID, ConsoleSender, ensure_console_chat
 from bot.delivery.dispatcher import Dispatcher
 from bot.pipeline.cycle import cycle_interval, run_once
+from bot.pipeline.schedule import freeze_startup_heap
 from bot.services import Services, create_services
 from bot.settings import Settings
 from bot.sources import Politeness
@@ -75,6 +76,7 @@ async def dry_run(
             )
         dispatcher = _console_dispatcher(services, out, (last_id or 0) + 1)
         await dispatcher.recover()
+        freeze_startup_heap()
         politeness = Politeness.from_config(services.config.polling)
         cycles = 0
         while not stop.is_set():

@@ -100,3 +100,31 @@ def test_unreachable_database_is_one_line(repo_root: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "hunter2" not in result.stderr
     assert "cannot migrate" in result.stderr
+
+
+def test_poll_once_prints_stories_once(repo_root: Path, tmp_path: Path) -> None:
+    feeds = repo_root / "config" / "feeds"
+    config = tmp_path / "seed.toml"
+    config.write_text(
+        f"""
+[[sources]]
+name = "Atlas News"
+kind = "file"
+url = "{feeds / "seed-atlas-news_2022-03-29.xml"}"
+[[sources]]
+name = "Second outlet"
+kind = "file"
+url = "{feeds / "seed-second-outlet_2022-03-29.xml"}"
+"""
+    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    first = parley("poll-once", "--config", str(config), cwd=repo_root, env=env)
+    assert first.returncode == 0, first.stderr
+    # The two outlets' reports of the Istanbul talks are one story, printed once.
+    assert first.stdout.count("Istanbul") + first.stdout.count("Negotiations") >= 1
+    assert first.stdout.count("Also reported by") == 1
+    assert "2 sources polled, 2 new items" in first.stdout
+    again = parley("poll-once", "--config", str(config), cwd=repo_root, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "Also reported by" not in again.stdout
+    assert "0 new items" in again.stdout

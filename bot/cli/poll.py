@@ -1,7 +1,9 @@
 """``parley poll-once``: one full polling cycle of every configured source, then a report.
 
 Every enabled source is polled whether or not it is due (paused ones stay paused), new items
-are stored for the next stages, and each source gets one report line. Exit 1 only when every
+are stored, classified and grouped into stories, each source gets one report line, and the
+stories that gained a flagged topic or an outlet are printed as they would be sent (matching
+and delivery are left to `parley run`, so nothing is queued or sent). Exit 1 only when every
 polled source failed: one broken feed is a report line, not a failed command.
 """
 
@@ -13,8 +15,13 @@ import json
 
 from bot.cli.common import CommandError, SubParsers, add_config_option, settings_from_args
 from bot.db.migrate import upgrade_async
+from bot.pipeline.classify import classify_new_items
+from bot.pipeline.cluster import cluster_classified_items
+from bot.pipeline.cycle import story_topic_thresholds
 from bot.pipeline.poll import PollReport, SourceReport, poll_sources
-from bot.services import create_services
+from bot.render.alert import render_plain
+from bot.render.views import load_story_views
+from bot.services import Services, create_services
 from bot.settings import Settings, redact_url
 
 
@@ -22,13 +29,18 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("poll-once", help="poll every source once and report")
     add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per source")
+    parser.add_argument(
+        "--no-stories", action="store_true", help="poll only: skip classification and stories"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(func=poll_once)
 
 
 def poll_once(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    report = asyncio.run(_poll(settings))
+    report, stories = asyncio.run(_poll(settings, with_stories=not args.no_stories))
+    for story in stories:
+        print(json.dumps({"story": story}, ensure_ascii=False) if args.json else f"{story}\n")
     for source in report.sources:
         print(_json_line(source) if args.json else _text_line(source))
     polled = [s for s in report.sources if s.outcome not in ("paused", "not_due")]
@@ -40,7 +52,7 @@ def poll_once(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _poll(settings: Settings) -> PollReport:
+async def _poll(settings: Settings, *, with_stories: bool) -> tuple[PollReport, list[str]]:
     try:
         await upgrade_async(settings.database_url)
     except Exception as exc:  # any driver or network failure becomes one line
@@ -50,11 +62,32 @@ async def _poll(settings: Settings) -> PollReport:
         ) from None
     services = await create_services(settings)
     try:
-        return await poll_sources(
+        report = await poll_sources(
             services.sessionmaker, services.http, services.config, only_due=False
         )
+        stories = await _stories(services) if with_stories else []
+        return report, stories
     finally:
         await services.close()
+
+
+async def _stories(services: Services) -> list[str]:
+    """Classify and cluster what is pending, then render the stories worth an alert."""
+    config = services.config
+    classifier = await services.classifier()
+    await classify_new_items(services.sessionmaker, classifier, config.thresholds)
+    clustered = await cluster_classified_items(
+        services.sessionmaker, config.stories, story_topic_thresholds(config)
+    )
+    changed = sorted({*clustered.new_story_ids, *clustered.updated_story_ids})
+    async with services.sessionmaker() as session:
+        views = await load_story_views(session, changed)
+    thresholds = config.thresholds
+    return [
+        render_plain(view, config.topics)
+        for view in views
+        if any(hit.score >= thresholds.get(hit.key, 1.0) for hit in view.topics)
+    ]
 
 
 def _text_line(source: SourceReport) -> str:

@@ -145,7 +145,9 @@ async def run_once(
     report.classify = await stages.run("classify", classify)
     report.cluster = await stages.run(
         "cluster",
-        lambda: cluster_classified_items(sessionmaker, config.stories, config.thresholds, now=now),
+        lambda: cluster_classified_items(
+            sessionmaker, config.stories, story_topic_thresholds(config), now=now
+        ),
     )
     await stages.run(
         "channels",
@@ -159,3 +161,13 @@ async def run_once(
     if dispatcher is not None:
         report.delivery = await stages.run("deliver", lambda: dispatcher.drain(should_stop))
     return report
+
+
+def story_topic_thresholds(config: AdminConfig) -> dict[str, float]:
+    """The lowest threshold any chat can use (``/sensitivity broad``).
+
+    Stories record every topic at or above it, so a broad chat can match a topic that scores
+    just under the admin's threshold; each chat's own threshold is applied when matching.
+    """
+    offset = config.sensitivity.broad_offset
+    return {topic: max(0.05, threshold - offset) for topic, threshold in config.thresholds.items()}

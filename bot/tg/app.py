@@ -31,6 +31,7 @@ from telegram.ext import (
 
 from bot.cli.common import CommandError
 from bot.db.migrate import upgrade_async
+from bot.pipeline.schedule import freeze_startup_heap
 from bot.services import create_services
 from bot.settings import Settings
 from bot.tg import admin, texts
@@ -41,6 +42,7 @@ from bot.tg import handlers_settings as settings_cmds
 from bot.tg import handlers_subscribe as subscribe
 from bot.tg.context import BotData, Context
 from bot.tg.errors import on_error
+from bot.tg.jobs import schedule_jobs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,8 +132,7 @@ def schedule_bot_jobs(application: ParleyApp) -> None:
     job_queue.run_repeating(
         admin.watch_health, interval=HEALTH_WATCH_SECONDS, first=0, name="admin-watch"
     )
-    # TODO(delivery): once bot/tg/jobs.py lands, schedule the pipeline jobs here:
-    # from bot.tg.jobs import schedule_jobs; schedule_jobs(application)
+    schedule_jobs(application)
 
 
 def build_application(settings: Settings) -> ParleyApp:
@@ -145,6 +146,7 @@ def build_application(settings: Settings) -> ParleyApp:
         application.bot_data.services = services
         await set_command_menus(application, list(services.config.telegram.admins))
         schedule_bot_jobs(application)
+        freeze_startup_heap()  # long-lived start-up objects leave the GC's full passes
         _LOGGER.info("bot @%s ready", application.bot.username)
 
     async def post_shutdown(application: ParleyApp) -> None:
