@@ -22,9 +22,78 @@ from bot.settings import AdminConfig, Settings
 from bot.sources.http import create_http_client
 
 if TYPE_CHECKING:
+    from bot.pipeline.cycle import CycleReport
     from classifiers import TopicClassifier
 
 _LOGGER = logging.getLogger(__name__)
+_POLLED = frozenset({"new", "not_modified", "unchanged", "error"})  # outcomes that fetched
+
+
+@dataclass(frozen=True)
+class CycleTimings:
+    """What one pipeline cycle did and how long its stages took (seconds), for ``/stats``."""
+
+    finished_at: datetime
+    cycle_seconds: float
+    sources_polled: int = 0
+    entries_polled: int = 0  # feed entries read
+    new_items: int = 0  # of which stored as new
+    poll_seconds: float = 0.0
+    classified: int = 0
+    classify_seconds: float = 0.0
+    cluster_seconds: float = 0.0
+    stories_touched: int = 0  # new + updated
+    alerts_queued: int = 0
+    alerts_sent: int = 0  # 0 in the bot: its outbox sender runs beside the cycle
+    failed_stages: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, report: CycleReport, *, finished_at: datetime | None = None) -> CycleTimings:
+        """Read a ``bot.pipeline.cycle.CycleReport`` (every part of it may be missing)."""
+        end = finished_at or datetime.now(UTC)
+        seconds = report.seconds
+        poll, classify, cluster = report.poll, report.classify, report.cluster
+        polled = [s for s in poll.sources if s.outcome in _POLLED] if poll is not None else []
+        delivery = report.delivery
+        return cls(
+            finished_at=end,
+            cycle_seconds=max(0.0, (end - report.started_at).total_seconds()),
+            sources_polled=len(polled),
+            entries_polled=sum(s.entries for s in polled),
+            new_items=len(poll.new_item_ids) if poll is not None else 0,
+            poll_seconds=seconds.get("poll", 0.0),
+            classified=classify.classified if classify is not None else 0,
+            classify_seconds=seconds.get("classify", 0.0),
+            cluster_seconds=seconds.get("cluster", 0.0),
+            stories_touched=(
+                len(cluster.new_story_ids) + len(cluster.updated_story_ids)
+                if cluster is not None
+                else 0
+            ),
+            alerts_queued=report.match.deliveries if report.match is not None else 0,
+            alerts_sent=delivery.sent + delivery.combined_messages if delivery is not None else 0,
+            failed_stages=tuple(sorted(report.errors)),
+        )
+
+
+@dataclass
+class PipelineTimings:
+    """The bot's pipeline metrics: the last cycle in full, plus running counts."""
+
+    last_cycle: CycleTimings | None = None
+    cycles: int = 0
+    timeouts: int = 0
+    last_timeout_at: datetime | None = None
+
+    def record_cycle(self, report: CycleReport) -> CycleTimings:
+        self.last_cycle = CycleTimings.of(report)
+        self.cycles += 1
+        return self.last_cycle
+
+    def record_timeout(self) -> None:
+        """A cycle was cancelled by its time limit (it left no report)."""
+        self.timeouts += 1
+        self.last_timeout_at = datetime.now(UTC)
 
 
 @dataclass
@@ -35,6 +104,7 @@ class Services:
     config: AdminConfig
     http: httpx.AsyncClient  # shared by every source fetch (keep-alive, limits)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    timings: PipelineTimings = field(default_factory=PipelineTimings)
     _classifier: TopicClassifier | None = None
     _classifier_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

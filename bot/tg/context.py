@@ -19,7 +19,8 @@ from bot.services import Services
 class BotData:
     services: Services | None = None
     config_mtime: float | None = None
-    admin_watch_since: datetime | None = None
+    # Paused sources already told to admins (name -> paused_at); None until the first check.
+    paused_sources: dict[str, datetime] | None = None
     notices_sent: dict[str, datetime] = field(default_factory=dict)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from html import escape
 
 from sqlalchemy import select
-from telegram import Update
+from telegram import ChatMember, ChatMemberAdministrator, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.db.models import Chat, Story
+from bot.db.models import Chat, ChatStatus, Story
 from bot.filters.match import ChatFilter, StoryFacts, filters_allow
 from bot.filters.sensitivity import thresholds_for
 from bot.render import StoryView, load_story_view, load_story_views, render_digest, render_why
@@ -125,17 +125,22 @@ async def channel(update: Update, context: Context) -> None:
     except TelegramError:
         await say(update, context, texts.CHANNEL_NOT_FOUND)
         return
-    if member.status not in ("administrator", "creator"):
+    if info.type != ChatType.CHANNEL:
+        await say(update, context, texts.CHANNEL_NOT_CHANNEL.format(channel=shown))
+        return
+    if member.status not in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
         await say(update, context, texts.CHANNEL_NOT_ADMIN.format(channel=shown))
         return
     sessions = services_of(context).sessionmaker
     if stopping:
-        from bot.db.models import ChatStatus
-
+        row = await store.get_chat(sessions, info.id)
+        if row is None or row.status != ChatStatus.ACTIVE:
+            await say(update, context, texts.CHANNEL_NOT_SUBSCRIBED.format(channel=shown))
+            return
         await store.set_status(sessions, info.id, ChatStatus.STOPPED)
         await say(update, context, texts.CHANNEL_OFF.format(channel=shown))
         return
-    if me.status != "administrator":
+    if not (isinstance(me, ChatMemberAdministrator) and me.can_post_messages):
         await say(update, context, texts.CHANNEL_BOT_NOT_ADMIN.format(channel=shown))
         return
     await store.subscribe(sessions, info.id, info.type, info.title, user.id)

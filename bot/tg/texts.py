@@ -124,6 +124,8 @@ CHANNEL_USAGE = (
     "Usage: <code>/channel @yourchannel</code> (or <code>/channel stop @yourchannel</code>)."
 )
 CHANNEL_NOT_FOUND = "I can't see that channel. Add me to it as an admin, then try again."
+CHANNEL_NOT_CHANNEL = "{channel} is not a channel. In a group, send /start there instead."
+CHANNEL_NOT_SUBSCRIBED = "{channel} is not subscribed."
 CHANNEL_NOT_ADMIN = "Only an admin of {channel} can subscribe it."
 CHANNEL_BOT_NOT_ADMIN = "Please make me an admin of {channel} (allowed to post), then try again."
 CHANNEL_ON = "Subscribed {channel} with the default settings."
@@ -152,6 +154,19 @@ NOTICE_PREFIX = "⚙️ <b>Parley admin notice</b>\n"
 SOURCE_PAUSED = "Source <b>{name}</b> was paused after {streak} failures: {reason}"
 DELIVERY_SPIKE = "Delivery errors spiked: {count} failed in the last {minutes} minutes."
 TEST_USAGE = "Usage: <code>/test some headline or paragraph</code>"
+TEST_HEADING = "<b>Scores</b> (✅ at or above the topic's threshold)"
+TEST_HIT = "✅ <b>{topic}</b>: {score:.2f} ≥ threshold {threshold:.2f}"
+TEST_MISS = "▫️ {topic}: {score:.2f} &lt; threshold {threshold:.2f}"
+TEST_EVIDENCE = "   “{text}”"
+STATS_NO_CYCLE = "Pipeline: no cycle has finished yet."
+STATS_LAST_CYCLE = "<b>Last cycle</b> {at:%H:%M:%S} UTC ({ago} s ago), {seconds:.1f} s"
+STATS_POLL = "Poll: {sources} sources, {entries} entries, {new} new items in {seconds:.2f} s"
+STATS_CLASSIFY = "Classify: {count} items in {seconds:.2f} s{per_item}"
+STATS_PER_ITEM = " ({ms:.0f} ms/item)"
+STATS_CLUSTER = "Cluster: {stories} stories new or updated in {seconds:.2f} s"
+STATS_MATCH = "Match: {queued} alerts queued; sent in the cycle: {sent}"
+STATS_FAILED = "Failed stages: {stages}"
+STATS_CYCLES = "Cycles since start: {cycles} ({timeouts} timed out)"
 
 INPUT_ERRORS: dict[str, str] = {
     "keywords_unbalanced_quote": 'A quote is not closed; put phrases in "double quotes".',
