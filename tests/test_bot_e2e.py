@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from tests.fakes.bot_api import ApiCall, FakeBotApi, FakeError
 from sqlalchemy import select
 
 from bot.db.models import Chat, ChatStatus, Feedback, Story, StoryTopic
 from bot.services import Services
 from bot.settings import load_settings
 from bot.tg.app import ParleyApp, build_application
+from tests.fakes.bot_api import ApiCall, FakeBotApi, FakeError
 
 T = TypeVar("T")
 ADMIN = 999

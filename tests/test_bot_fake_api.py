@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from tests.fakes.bot_api import FakeBotApi, FakeError
-from tests.fakes.html_check import check_telegram_html
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from tests.fakes.bot_api import FakeBotApi, FakeError
+from tests.fakes.html_check import check_telegram_html
 
 
 @pytest.fixture

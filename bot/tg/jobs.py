@@ -59,10 +59,12 @@ async def cycle_job(context: Context) -> None:
                 on_matched=lambda _: state.wake.set(),
             )
     except TimeoutError:
+        services.timings.record_timeout()
         _LOGGER.error(
             "cycle cancelled after %.0f s; the next run resumes from the database", timeout
         )
         return
+    services.timings.record_cycle(report)
     _LOGGER.info(report.line())
 
 
