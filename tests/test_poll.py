@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Item, ItemState, Source, utcnow
-from bot.pipeline import poll
+from bot.pipeline import poll, store
 from bot.pipeline.dedupe import fingerprint, url_hash
 from bot.pipeline.normalise import NormalisedItem
 from bot.pipeline.poll import poll_sources, resume_source, sync_sources
@@ -318,7 +318,7 @@ async def test_a_source_that_cannot_be_stored_fails_alone(
 ) -> None:
     """Group commit puts several sources in one transaction; one bad row must not cost the
     others their items (the batch is retried one source per transaction)."""
-    real_row = poll._row
+    real_row = store.item_row
 
     def poisoned(source_id: int, item: NormalisedItem, *args: Any) -> dict[str, Any]:
         row = real_row(source_id, item, *args)
@@ -326,7 +326,7 @@ async def test_a_source_that_cannot_be_stored_fails_alone(
             row["published_at"] = row["published_at"].replace(tzinfo=None)
         return row
 
-    monkeypatch.setattr(poll, "_row", poisoned)
+    monkeypatch.setattr(poll, "item_row", poisoned)
     config = _config(
         {"name": "Bad", "url": server.serve_file("/bbc.xml", "bbc_world_2026-02-18.xml")},
         {"name": "Dawn", "url": server.serve_file("/dawn.xml", "dawn_world_2026-02-18.xml")},
@@ -349,8 +349,8 @@ async def test_store_writer_batches_dedupes_and_isolates_failures(
     states = await load_states(sessionmaker, config)
     now = utcnow()
 
-    def rows(name: str, urls: list[str], *, naive: bool = False) -> list[poll.Prepared]:
-        prepared: list[poll.Prepared] = []
+    def rows(name: str, urls: list[str], *, naive: bool = False) -> list[store.Prepared]:
+        prepared: list[store.Prepared] = []
         for index, url in enumerate(urls):
             item = NormalisedItem(
                 source=name,
@@ -365,19 +365,19 @@ async def test_store_writer_batches_dedupes_and_isolates_failures(
                 author=None,
             )
             fp, u_hash = fingerprint(item), url_hash(url)
-            prepared.append((fp, u_hash, poll._row(states[name].id, item, fp, u_hash, now)))
+            prepared.append((fp, u_hash, store.item_row(states[name].id, item, fp, u_hash, now)))
         return prepared
 
     fetched = FetchResult(changed=True, status=200)
     jobs = [
-        poll._StoreJob(sessionmaker, states["A"], fetched, rows("A", [A0, A1]), now, 600, POLLING),
-        poll._StoreJob(
+        store.StoreJob(sessionmaker, states["A"], fetched, rows("A", [A0, A1]), now, 600, POLLING),
+        store.StoreJob(
             sessionmaker, states["B"], fetched, rows("B", [B0], naive=True), now, 600, POLLING
         ),
         # C carries A's first article under its own GUID: stored once, by A.
-        poll._StoreJob(sessionmaker, states["C"], fetched, rows("C", [C0, A0]), now, 600, POLLING),
+        store.StoreJob(sessionmaker, states["C"], fetched, rows("C", [C0, A0]), now, 600, POLLING),
     ]
-    writer = poll._StoreWriter(asyncio.Lock())
+    writer = store.StoreWriter(asyncio.Lock())
     # Queued before the writer task first runs, so all three go into one transaction.
     a, b, c = await asyncio.gather(*(writer.store(job) for job in jobs), return_exceptions=True)
     assert "storing 3 sources in one transaction failed" in caplog.text

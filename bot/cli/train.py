@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 from bot.cli.common import CommandError, SubParsers
@@ -65,13 +66,12 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 def run_train(args: argparse.Namespace) -> int:
     if args.calibrate_only:
         return _train(args, calibrate_only=True)
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:
+    # Checked without importing: the bot's own modules never import torch.
+    missing = [name for name in ("torch", "transformers") if find_spec(name) is None]
+    if missing:
         raise CommandError(
-            f"training needs the train extra ({exc.name} missing): pip install 'parley[train]'"
-        ) from exc
+            f"training needs the train extra ({missing[0]} missing): pip install 'parley[train]'"
+        )
     if args.export_only:
         from classifiers.export import export_artifact
 
