@@ -30,7 +30,9 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per source")
     parser.add_argument(
-        "--no-stories", action="store_true", help="poll only: skip classification and stories"
+        "--no-stories",
+        action="store_true",
+        help="poll only: skip classification and stories (implied by --json)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(func=poll_once)
@@ -38,9 +40,10 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def poll_once(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    report, stories = asyncio.run(_poll(settings, with_stories=not args.no_stories))
+    with_stories = not (args.no_stories or args.json)  # --json: one object per source only
+    report, stories = asyncio.run(_poll(settings, with_stories=with_stories))
     for story in stories:
-        print(json.dumps({"story": story}, ensure_ascii=False) if args.json else f"{story}\n")
+        print(f"{story}\n")
     for source in report.sources:
         print(_json_line(source) if args.json else _text_line(source))
     polled = [s for s in report.sources if s.outcome not in ("paused", "not_due")]
