@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.db.migrate import upgrade
 from bot.log_setup import setup_logging
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, redact_url
 
 SubParsers = argparse._SubParsersAction
 
@@ -37,3 +38,13 @@ def settings_from_args(args: argparse.Namespace, *, logging_on: bool = True) -> 
         level = "DEBUG" if getattr(args, "verbose", False) else settings.config.general.log_level
         setup_logging(level, secrets)
     return settings
+
+
+def migrate_database(settings: Settings, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; any driver or network failure becomes one line, with
+    the password kept out of it."""
+    try:
+        upgrade(settings.database_url, revision)
+    except Exception as exc:
+        where = redact_url(settings.database_url)
+        raise CommandError(f"cannot migrate {where}: {type(exc).__name__}: {exc}") from None

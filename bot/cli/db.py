@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import CommandError, SubParsers, add_config_option, settings_from_args
-from bot.db.migrate import upgrade
+from bot.cli.common import SubParsers, add_config_option, migrate_database, settings_from_args
 from bot.settings import redact_url
 
 
@@ -20,10 +19,6 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    where = redact_url(settings.database_url)
-    try:
-        upgrade(settings.database_url, args.revision)
-    except Exception as exc:  # any driver or network failure becomes one line
-        raise CommandError(f"cannot migrate {where}: {type(exc).__name__}: {exc}") from None
-    print(f"database {where} is at revision {args.revision}")
+    migrate_database(settings, args.revision)
+    print(f"database {redact_url(settings.database_url)} is at revision {args.revision}")
     return 0

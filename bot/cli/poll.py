@@ -13,8 +13,13 @@ import argparse
 import asyncio
 import json
 
-from bot.cli.common import CommandError, SubParsers, add_config_option, settings_from_args
-from bot.db.migrate import upgrade_async
+from bot.cli.common import (
+    CommandError,
+    SubParsers,
+    add_config_option,
+    migrate_database,
+    settings_from_args,
+)
 from bot.pipeline.classify import classify_new_items
 from bot.pipeline.cluster import cluster_classified_items
 from bot.pipeline.cycle import story_topic_thresholds
@@ -22,7 +27,7 @@ from bot.pipeline.poll import PollReport, SourceReport, poll_sources
 from bot.render.alert import render_plain
 from bot.render.views import load_story_views
 from bot.services import Services, create_services
-from bot.settings import Settings, redact_url
+from bot.settings import Settings
 
 
 def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -40,6 +45,7 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def poll_once(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    migrate_database(settings)
     with_stories = not (args.no_stories or args.json)  # --json: one object per source only
     report, stories = asyncio.run(_poll(settings, with_stories=with_stories))
     for story in stories:
@@ -56,13 +62,6 @@ def poll_once(args: argparse.Namespace) -> int:
 
 
 async def _poll(settings: Settings, *, with_stories: bool) -> tuple[PollReport, list[str]]:
-    try:
-        await upgrade_async(settings.database_url)
-    except Exception as exc:  # any driver or network failure becomes one line
-        where = redact_url(settings.database_url)
-        raise CommandError(
-            f"cannot prepare database {where}: {type(exc).__name__}: {exc}"
-        ) from None
     services = await create_services(settings)
     try:
         report = await poll_sources(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import CommandError, SubParsers, add_config_option, settings_from_args
-from bot.db.migrate import upgrade
-from bot.settings import redact_url
+from bot.cli.common import SubParsers, add_config_option, migrate_database, settings_from_args
 
 NO_TOKEN_NOTICE = (
     "No TELEGRAM_BOT_TOKEN set: running in dry-run mode, alerts are printed here.\n"  # noqa: S105
@@ -29,13 +27,7 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    try:
-        upgrade(settings.database_url)
-    except Exception as exc:  # any driver or network failure becomes one line
-        where = redact_url(settings.database_url)
-        raise CommandError(
-            f"cannot prepare database {where}: {type(exc).__name__}: {exc}"
-        ) from None
+    migrate_database(settings)
     if args.dry_run or settings.bot_token is None:
         if not args.dry_run:
             print(NO_TOKEN_NOTICE, file=sys.stderr)
