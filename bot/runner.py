@@ -1,15 +1,18 @@
-"""Long-running modes: the Telegram bot and the terminal dry run."""
+"""Long-running modes: the Telegram bot and the terminal dry run.
+
+Each is imported only when chosen, so a dry run never loads python-telegram-bot's wiring.
+"""
 
 from __future__ import annotations
 
-from bot.dryrun import run_dry as run_dry
 from bot.settings import Settings
 
-NOT_YET = (
-    "the news pipeline is not yet available in this build "
-    "(ingestion, classification and delivery are landing next); "
-    "`parley check-config` and `parley db upgrade` work"
-)
+
+def run_dry(settings: Settings) -> int:
+    """The pipeline on a timer, alerts printed to the terminal (``bot.dryrun``)."""
+    from bot.dryrun import run_dry as run_terminal
+
+    return run_terminal(settings)
 
 
 def run_bot(settings: Settings) -> int:
