@@ -209,14 +209,7 @@ def target_of(chat: Chat) -> ChatTarget:
         id=chat.id,
         type=chat.type,
         is_broadcast=chat.is_broadcast,
-        timing=ChatTiming(
-            mode=chat.mode,
-            digest_time=chat.digest_time,
-            timezone=chat.timezone,
-            quiet_start=chat.quiet_start,
-            quiet_end=chat.quiet_end,
-            muted_until=chat.muted_until,
-        ),
+        timing=ChatTiming.of(chat),
     )
 
 

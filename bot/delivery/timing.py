@@ -11,8 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.filters.schedule import held_until, next_digest_at, quiet_ends_at
+
+
+class TimingColumns(Protocol):
+    """What a chat row (ORM object or selected columns) carries about its timing."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def digest_time(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def quiet_start(self) -> str | None: ...
+    @property
+    def quiet_end(self) -> str | None: ...
+    @property
+    def muted_until(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,17 @@ class ChatTiming:
     quiet_start: str | None = None
     quiet_end: str | None = None
     muted_until: datetime | None = None
+
+    @classmethod
+    def of(cls, chat: TimingColumns) -> ChatTiming:
+        return cls(
+            mode=chat.mode,
+            digest_time=chat.digest_time,
+            timezone=chat.timezone,
+            quiet_start=chat.quiet_start,
+            quiet_end=chat.quiet_end,
+            muted_until=chat.muted_until,
+        )
 
 
 def hold_until(timing: ChatTiming, now: datetime) -> datetime | None:

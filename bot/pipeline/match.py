@@ -87,14 +87,7 @@ async def load_recipients(session: AsyncSession, *, console: bool = False) -> li
                 exclude=tuple(row.keywords_exclude or ()),
                 countries=tuple(row.countries or ()),
             ),
-            timing=ChatTiming(
-                mode=row.mode,
-                digest_time=row.digest_time,
-                timezone=row.timezone,
-                quiet_start=row.quiet_start,
-                quiet_end=row.quiet_end,
-                muted_until=row.muted_until,
-            ),
+            timing=ChatTiming.of(row),
         )
         for row in rows
     ]
