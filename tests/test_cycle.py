@@ -17,9 +17,9 @@ from bot.pipeline.cycle import cycle_interval, run_once
 from bot.services import Services, create_services
 from bot.settings import DeliveryConfig, load_settings
 from bot.tg.deliver import TelegramSender
+from tests.delivery_support import add_chats, delivered
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.feed_server import FeedServer
-from tests.test_delivery_support import add_chats, delivered
 
 HEADLINE = "Russia and Ukraine agree to hold direct peace talks in Istanbul next week"
 LEDE = (

@@ -9,10 +9,10 @@ from bot.services import create_services
 from bot.settings import load_settings
 from bot.tg.app import build_application
 from bot.tg.jobs import CYCLE_JOB, SENDER_JOB, schedule_jobs
+from tests.delivery_support import add_chats
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.feed_server import FeedServer
 from tests.test_cycle import HEADLINE, LEDE, rss, write_config
-from tests.test_delivery_support import add_chats
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

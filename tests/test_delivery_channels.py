@@ -13,8 +13,8 @@ from bot.delivery.ratelimit import ChatPacer
 from bot.pipeline.match import match_stories
 from bot.settings import AdminConfig, DeliveryConfig
 from bot.tg.deliver import TelegramSender
+from tests.delivery_support import T0, add_chats, add_story, chat, delivered, deliveries
 from tests.fakes.bot_api import FakeBotApi
-from tests.test_delivery_support import T0, add_chats, add_story, chat, delivered, deliveries
 
 
 def config_with_channels(channels: dict[str, int | str]) -> AdminConfig:

@@ -15,8 +15,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.pipeline.match import match_stories
 from bot.settings import AdminConfig, DeliveryConfig
 from bot.tg.deliver import TelegramSender
-from tests.fakes.bot_api import FakeBotApi, FakeError
-from tests.test_delivery_support import (
+from tests.delivery_support import (
     T0,
     ManualClock,
     add_chats,
@@ -26,6 +25,7 @@ from tests.test_delivery_support import (
     delivered,
     deliveries,
 )
+from tests.fakes.bot_api import FakeBotApi, FakeError
 
 # PTB 22 builds its RetryAfter through a deprecated int-valued property; only a warning outside
 # pytest's warnings-as-errors. TelegramSender reads the seconds without that property.

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.db.models import Delivery, DeliveryStatus, Story
 from bot.pipeline.match import match_stories
 from bot.settings import AdminConfig
-from tests.test_delivery_support import T0, add_chats, add_outlet, add_story, deliveries
+from tests.delivery_support import T0, add_chats, add_outlet, add_story, deliveries
 
 CONFIG = AdminConfig()
 

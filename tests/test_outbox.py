@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import timedelta
 
 from bot.db.models import DeliveryStatus
@@ -13,7 +14,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.recovery import release_orphans, release_stale
 from bot.pipeline.match import match_stories
 from bot.settings import AdminConfig, DeliveryConfig
-from tests.test_delivery_support import T0, RecordingSender, add_chats, add_story, deliveries
+from tests.delivery_support import T0, RecordingSender, add_chats, add_story, deliveries
 
 CONFIG = AdminConfig()
 FAST = DeliveryConfig(global_per_second=10_000, private_chat_per_second=1000, senders=8)
@@ -102,9 +103,46 @@ async def test_claims_of_a_dead_local_process_are_released_at_start(sessionmaker
 
     released = await release_orphans(sessionmaker, me)
 
-    assert released == 2
+    assert released.released == 2
     rows = {row.claimed_by for row in await deliveries(sessionmaker)}
     assert rows == {None, alive_elsewhere}
+
+
+async def dead_local_worker() -> str:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await process.wait()  # its pid now belongs to no running process
+    return f"{outbox.new_worker_id().split(':')[0]}:{process.pid}:abcd"
+
+
+async def seconds_until_first_send(dispatcher: Dispatcher) -> float:
+    started = time.monotonic()
+    await dispatcher.limits.global_pacer.wait()
+    return time.monotonic() - started
+
+
+async def test_restart_waits_out_only_the_rest_of_the_dead_senders_last_second(sessionmaker):
+    """Telegram still counts the predecessor's sends of its last second; a restart sends
+    again as soon as that second is over, not a fixed pause later."""
+    await queue(sessionmaker, 2)
+    dead = await dead_local_worker()
+
+    await outbox.claim_units(sessionmaker, dead, T0, max_chats=1)
+    just_after = Dispatcher(
+        sessionmaker,
+        RecordingSender(),
+        composer(),
+        FAST,
+        clock=lambda: T0 + timedelta(seconds=0.6),
+    )
+    assert await just_after.recover() == 1
+    assert 0.3 < await seconds_until_first_send(just_after) < 0.9
+
+    await outbox.claim_units(sessionmaker, dead, T0, max_chats=1)
+    much_later = Dispatcher(
+        sessionmaker, RecordingSender(), composer(), FAST, clock=lambda: T0 + timedelta(seconds=5)
+    )
+    assert await much_later.recover() == 1
+    assert await seconds_until_first_send(much_later) < 0.2
 
 
 async def test_restart_after_a_crash_resumes_without_repeating(sessionmaker):

@@ -112,12 +112,18 @@ class Dispatcher:
         """Start-up: take back what a crashed predecessor on this host left claimed."""
         orphans = await release_orphans(self.sessionmaker, self.worker)
         stale = await release_stale(self.sessionmaker, self.clock(), self.lease)
-        if orphans or stale:
-            _LOGGER.info("outbox: %d orphaned and %d stale claims released", orphans, stale)
-            # A predecessor that just died was sending: its last second of sends still counts
-            # against the bot's limit at Telegram, which our fresh pacer cannot know.
-            self.limits.global_pacer.pause(1.0)
-        return orphans + stale
+        if orphans.released or stale:
+            _LOGGER.info(
+                "outbox: %d orphaned and %d stale claims released", orphans.released, stale
+            )
+        if orphans.last_active_at is not None:
+            # The predecessor's sends of its last second still count against the bot's limit
+            # at Telegram, which our fresh pacer cannot see: wait out only what is left of that
+            # second (usually nothing, as a restart takes longer). Should it have lived a
+            # little longer than its last claim shows, the one 429 that earns is honoured.
+            since = (self.clock() - orphans.last_active_at).total_seconds()
+            self.limits.global_pacer.pause(max(0.0, self.limits.global_pacer.window - since))
+        return orphans.released + stale
 
     async def drain(self, should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
         """Send everything due now; returns what this drain did. ``should_stop`` is polled

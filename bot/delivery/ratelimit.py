@@ -38,6 +38,11 @@ class Pacer:
         self._next = 0.0
         self._paused_until = 0.0
 
+    @property
+    def window(self) -> float:
+        """The span in which at most ``rate`` sends may start."""
+        return self._window
+
     def pause(self, seconds: float) -> None:
         """Nothing goes out for ``seconds`` from now (a global 429)."""
         until = self._clock() + seconds

@@ -9,9 +9,10 @@ a container restart) cannot be sending anything.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Delivery, DeliveryStatus
@@ -61,7 +62,19 @@ def _is_dead_local(owner: str, me: str) -> bool:
     return False
 
 
-async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> int:
+@dataclass(frozen=True)
+class Orphans:
+    """What ``release_orphans`` found: rows given back, and the newest claim among them.
+
+    A sender claims more rows whenever half its slots are free (every fraction of a second
+    while busy), so that claim is the last sign of life of the dead predecessor: its sends
+    of the second before still count against the bot's limit at Telegram."""
+
+    released: int = 0
+    last_active_at: datetime | None = None
+
+
+async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> Orphans:
     """At start-up: rows claimed by a process of this host that has died go back at once,
     instead of after the lease (a restart after a crash resumes immediately)."""
     async with sessionmaker() as session:
@@ -71,8 +84,11 @@ async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker
             )
         ).scalars()
         dead = [owner for owner in owners if owner and _is_dead_local(owner, worker)]
-    if not dead:
-        return 0
+        if not dead:
+            return Orphans()
+        last_active_at = await session.scalar(
+            select(func.max(Delivery.claimed_at)).where(Delivery.claimed_by.in_(dead))
+        )
     async with sessionmaker.begin() as session:
         result = await session.execute(
             update(Delivery)
@@ -86,4 +102,4 @@ async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker
             .values(claimed_by=None, claimed_at=None)
             .execution_options(**_NO_SYNC)
         )
-        return _rowcount(result)
+        return Orphans(_rowcount(result), last_active_at)

@@ -248,7 +248,11 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return web.json_response(FakeError(401, "Unauthorized").body(), status=401)
         method = request.match_info["method"]
-        params = await decode_params(request)
+        try:
+            params = await decode_params(request)
+        except ConnectionResetError:
+            # The client died mid-request (a SIGKILLed sender): like Telegram, act on nothing.
+            return web.Response(status=400, text="connection lost before the request was read")
         call = ApiCall(method, params, time.monotonic())
         name = method.lower()
         if self.delay_seconds and name != "getupdates":
