@@ -82,6 +82,54 @@ FIXES: dict[str, tuple[list[str], str]] = {
         "an outsider saying the EU 'must be ready to mediate' is an appeal, not an offer "
         "by a party or an appointed mediator",
     ),
+    "cc-test-0026": (
+        [],
+        "Rule 2/3: private citizens (not an actor) appealing for peacekeepers; no proposal by a party -> none",
+    ),
+    "cc-test-0047": (
+        [],
+        "Rule 3 / talks Exclude: outsider's appeal (Russia urging Iran-E3 to agree) with no concrete act -> none",
+    ),
+    "cc-train-0015": (
+        ["talks"],
+        "talks Include: UN Security Council veto on a specific conflict (Syria chemical-weapons inquiry)",
+    ),
+    "cc-train-0433": (
+        ["talks"],
+        "talks Include: engagement between listed adversaries US-Russia (Kerry-Lavrov plan on Syria)",
+    ),
+    "plover-gsr-THREATEN-0007": (
+        ["talks"],
+        "talks Include: refusals of talks (Palestinian leaders boycott all official contact with the US)",
+    ),
+    "cc-test-0012": (
+        ["talks"],
+        "talks Include: leader meeting stated to concern a conflict (Bush-Mubarak agree on Middle East settlement steps)",
+    ),
+    "cc-test-0446": (
+        ["talks"],
+        "talks Include: any engagement between adversaries (US-Russia meeting) even with no agenda",
+    ),
+    "cc-train-0866": (
+        ["talks"],
+        "talks Include: engagement between adversaries (Trump-Putin agreement on sharing NK information)",
+    ),
+    "cc-train-1090": (
+        ["talks"],
+        "talks Include/rule 3: stated negotiating position - conditional prisoner-swap offer by a party to the conflict",
+    ),
+    "cc-train-1202": (
+        ["talks"],
+        "talks Include: UN Security Council resolution on a specific conflict (Yemen)",
+    ),
+    "hp-00093": (
+        ["talks"],
+        "talks Include + rule 1: lede reports a Security Council meeting on a specific conflict (Zaporizhzhia, Ukraine)",
+    ),
+    "plover-gsr-REJECT-0033": (
+        ["talks"],
+        "talks Include: Security Council veto on a specific conflict/dispute (US action in Panama vs Nicaragua)",
+    ),
 }
 
 Row = dict[str, Any]
