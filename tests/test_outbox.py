@@ -90,13 +90,16 @@ async def test_a_claim_taken_over_after_its_lease_cannot_send(sessionmaker):
     assert await outbox.renew_claim(sessionmaker, "fast", [row_id], T0) is True
 
 
-async def test_claims_of_a_dead_local_process_are_released_at_start(sessionmaker):
-    await queue(sessionmaker, 4)
+async def dead_local_worker() -> str:
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await process.wait()  # its pid now belongs to no running process
+    return f"{outbox.new_worker_id().split(':')[0]}:{process.pid}:abcd"
+
+
+async def test_claims_of_a_dead_local_process_are_released_at_start(sessionmaker):
+    await queue(sessionmaker, 4)
     me = outbox.new_worker_id()
-    host = me.split(":")[0]
-    dead_worker = f"{host}:{process.pid}:abcd"
+    dead_worker = await dead_local_worker()
     alive_elsewhere = "another-host:1:abcd"
     await outbox.claim_units(sessionmaker, dead_worker, T0, max_chats=2)
     await outbox.claim_units(sessionmaker, alive_elsewhere, T0, max_chats=2)
@@ -106,12 +109,6 @@ async def test_claims_of_a_dead_local_process_are_released_at_start(sessionmaker
     assert released.released == 2
     rows = {row.claimed_by for row in await deliveries(sessionmaker)}
     assert rows == {None, alive_elsewhere}
-
-
-async def dead_local_worker() -> str:
-    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
-    await process.wait()  # its pid now belongs to no running process
-    return f"{outbox.new_worker_id().split(':')[0]}:{process.pid}:abcd"
 
 
 async def seconds_until_first_send(dispatcher: Dispatcher) -> float:

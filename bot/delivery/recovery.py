@@ -78,17 +78,17 @@ async def release_orphans(sessionmaker: async_sessionmaker[AsyncSession], worker
     """At start-up: rows claimed by a process of this host that has died go back at once,
     instead of after the lease (a restart after a crash resumes immediately)."""
     async with sessionmaker() as session:
-        owners = (
-            await session.execute(
-                select(Delivery.claimed_by).where(Delivery.claimed_by.is_not(None)).distinct()
-            )
-        ).scalars()
-        dead = [owner for owner in owners if owner and _is_dead_local(owner, worker)]
-        if not dead:
-            return Orphans()
-        last_active_at = await session.scalar(
-            select(func.max(Delivery.claimed_at)).where(Delivery.claimed_by.in_(dead))
+        # One pass: every claimer with its newest claim.
+        claims = await session.execute(
+            select(Delivery.claimed_by, func.max(Delivery.claimed_at))
+            .where(Delivery.claimed_by.is_not(None))
+            .group_by(Delivery.claimed_by)
         )
+        newest = {owner: at for owner, at in claims if owner and _is_dead_local(owner, worker)}
+    if not newest:
+        return Orphans()
+    dead = list(newest)
+    last_active_at = max((at for at in newest.values() if at is not None), default=None)
     async with sessionmaker.begin() as session:
         result = await session.execute(
             update(Delivery)
