@@ -23,6 +23,8 @@ class Example:
     text: str
     labels: frozenset[str]
     id: str = ""
+    weight: int = 1
+    """How many times training sees the row per epoch (oversampling); 1 elsewhere."""
 
 
 def record_text(record: Any) -> str:
@@ -57,9 +59,12 @@ def load_examples(path: Path) -> list[Example]:
             labels = record.get("labels")
             if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
                 raise ValueError('"labels" must be a list of topic keys')
+            weight = record.get("weight", 1)
+            if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+                raise ValueError('"weight" must be a whole number >= 1')
         except ValueError as exc:
             raise DataError(f"{path}:{number}: {exc}") from exc
-        examples.append(Example(text, frozenset(labels), str(record.get("id", number))))
+        examples.append(Example(text, frozenset(labels), str(record.get("id", number)), weight))
     if not examples:
         raise DataError(f"{path} has no examples")
     return examples

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from classifiers.baseline import keyword_scores
+from classifiers.data import DataError, load_examples
 from classifiers.head import HeadFile, Platt, fit_platt
 from classifiers.metrics import average_precision, evaluate, threshold_for_precision
+from classifiers.training import suggest_threshold
 
 
 def test_average_precision_matches_hand_computation() -> None:
@@ -73,3 +75,32 @@ def test_keyword_baseline_has_the_expected_blind_spots() -> None:
     assert list(scores["talks"]) == [1.0, 0.0, 0.0, 0.0]
     assert scores["de-escalation"][3] == 1.0
     assert scores["security-guarantees"].sum() == 0.0
+
+
+def test_load_examples_reads_weight_and_rejects_bad_ones(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"text": "Truce agreed", "labels": ["de-escalation"], "weight": 3}\n'
+        '{"text": "Stocks fell", "labels": []}\n',
+        encoding="utf-8",
+    )
+    assert [e.weight for e in load_examples(good)] == [3, 1]
+    for bad_weight in ("0", "1.5", "true", '"2"'):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(f'{{"text": "x y", "labels": [], "weight": {bad_weight}}}\n', "utf-8")
+        with pytest.raises(DataError, match=r"bad\.jsonl:1: .*weight"):
+            load_examples(bad)
+
+
+def test_suggested_threshold_keeps_precision_and_ignores_one_stray_item() -> None:
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(40), np.zeros(400)]
+    p = np.r_[rng.uniform(0.55, 1.0, 40), rng.uniform(0.0, 0.62, 400)]
+    chosen = suggest_threshold(y, p)
+    flagged = p >= chosen
+    assert 0.55 <= chosen <= 0.65
+    assert (y[flagged] == 1).mean() >= 0.85
+    # One negative with a high score does not move a bootstrap-averaged choice.
+    assert suggest_threshold(np.r_[y, 0.0], np.r_[p, 0.97]) == chosen
+    # Scores that say nothing about the labels never reach 85 % precision.
+    assert suggest_threshold(y, rng.uniform(0, 1, len(y))) == 0.9

@@ -54,13 +54,23 @@ def test_files_exist() -> None:
 @pytest.mark.parametrize("name", SPLITS)
 def test_row_schema(splits: dict[str, list[dict[str, Any]]], name: str) -> None:
     for r in splits[name]:
-        assert set(r) <= {"id", "text", "labels", "origin", "why"}, r["id"]
+        assert set(r) <= {"id", "text", "labels", "origin", "why", "weight"}, r["id"]
         assert isinstance(r["id"], str) and r["id"], r
         assert isinstance(r["text"], str) and len(r["text"].strip()) >= 10, r["id"]
         assert isinstance(r["labels"], list), r["id"]
         assert isinstance(r["origin"], str) and r["origin"].startswith(ORIGIN_PREFIXES), r["id"]
         if "why" in r:
             assert isinstance(r["why"], str) and r["why"].strip(), r["id"]
+
+
+def test_only_real_train_positives_are_oversampled(
+    splits: dict[str, list[dict[str, Any]]],
+) -> None:
+    for name in ("dev", "test"):
+        assert not [r["id"] for r in splits[name] if "weight" in r], name
+    for r in splits["train"]:
+        real_positive = bool(r["labels"]) and not r["origin"].startswith("written:")
+        assert r.get("weight", 1) == (3 if real_positive else 1), r["id"]
 
 
 @pytest.mark.parametrize("name", SPLITS)
@@ -93,7 +103,7 @@ def test_no_duplicate_text_within_split(splits: dict[str, list[dict[str, Any]]])
 def test_split_sizes(splits: dict[str, list[dict[str, Any]]]) -> None:
     total = sum(len(rows) for rows in splits.values())
     assert total >= 4000
-    assert 0.15 <= len(splits["test"]) / total <= 0.30
+    assert 0.12 <= len(splits["test"]) / total <= 0.30
     assert 0.08 <= len(splits["dev"]) / total <= 0.20
     assert len(splits["train"]) / total >= 0.55
 

@@ -77,6 +77,164 @@ THIRD_PARTY = {
 }
 # Label corrections to third-party rows after spot checks: id -> (labels, why).
 FIXES: dict[str, tuple[list[str], str]] = {
+    # Blind audit of train's third-party rows (2026-12-07): agreed/announced steps, offers,
+    # preconditions and Security Council acts between parties are talks; outsider appeals are not.
+    "cc-train-0008": (
+        ["talks"],
+        "talks Include: US-Russia (listed adversaries) phone call about the Syria conflict",
+    ),
+    "cc-train-0057": (
+        ["talks"],
+        "talks Include: Security Council veto on a specific conflict (Yemen/Huthi missiles)",
+    ),
+    "cc-train-0195": (
+        ["talks"],
+        "talks Include: Security Council meeting on a specific conflict (Yemen, Hodeida)",
+    ),
+    "cc-train-0209": (
+        ["talks"],
+        "talks Include: engagement between listed adversaries US-Russia (Putin proposal rejected by Trump)",
+    ),
+    "cc-train-0350": (
+        ["talks", "de-escalation", "security-guarantees"],
+        "talks Include: Security Council vote on a specific conflict (Yemen; not a routine renewal), plus monitors for a new ceasefire",
+    ),
+    "cc-train-0604": (
+        ["talks"],
+        "talks Include: detained-nationals diplomacy between states (Japan eases sanctions in return for North Korea reopening abductee probe)",
+    ),
+    "cc-train-0706": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire jointly announced by Turkey and Russia (backers of opposing sides) = agreed between parties -> also talks",
+    ),
+    "cc-train-0707": (
+        ["talks", "de-escalation"],
+        "talks Include: proposal by a party tabled and rejected by the other side (cf. cc-train-0233 why: rejected ceasefire offer is talks)",
+    ),
+    "cc-train-0740": (
+        ["talks"],
+        "house convention: stated demands between parties to an internal armed conflict (rebel demands rejected by government) -> talks",
+    ),
+    "cc-train-0836": (
+        ["talks", "de-escalation"],
+        "talks Include: engagement between the two Koreas (listed adversaries); step agreed by North Korea with the South",
+    ),
+    "cc-train-0848": (
+        ["talks"],
+        "house convention: step agreed between government military and SPLA-IO rebels (humanitarian access alone is not de-escalation)",
+    ),
+    "cc-train-0880": (
+        ["talks", "de-escalation"],
+        "stated negotiating position: conditional mutual-withdrawal offer addressed to the adversary (cf. cc-train-1090 why)",
+    ),
+    "cc-train-0883": (
+        ["talks", "de-escalation"],
+        "stated negotiating position: conditional withdrawal offer addressed to the other party (cf. cc-train-1090 why)",
+    ),
+    "cc-train-0884": (
+        ["talks", "de-escalation"],
+        "stated negotiating position: conditional withdrawal offer addressed to the adversary (cf. cc-train-1090 why)",
+    ),
+    "cc-train-0885": (
+        ["talks", "de-escalation"],
+        "house convention: disarmament agreed between parties, with a stated precondition -> also talks",
+    ),
+    "cc-train-0886": (
+        ["talks", "de-escalation"],
+        "stated negotiating position: FARC offer to lay down arms in exchange for political participation (cf. cc-train-1090 why)",
+    ),
+    "cc-train-0890": (
+        ["talks", "de-escalation"],
+        "house convention: disarmament agreed with the US (agreement between parties) -> also talks",
+    ),
+    "cc-train-0891": (
+        ["talks", "de-escalation"],
+        "house convention: disarmament and cantonment agreed between separatists and government -> also talks",
+    ),
+    "cc-train-0937": (
+        ["talks", "de-escalation"],
+        "house convention / rule 5: ceasefire agreed between the parties (Armenia-Azerbaijan, listed adversaries) -> also talks",
+    ),
+    "cc-train-0938": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire reported as agreed (Turkey agreeing to a ceasefire) -> also talks",
+    ),
+    "cc-train-0939": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire agreed between India and Pakistan (listed adversaries) -> also talks",
+    ),
+    "cc-train-0940": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire reported as agreed by Erdogan (agreement between parties) -> also talks",
+    ),
+    "cc-train-0941": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire agreed between Yemen's warring parties -> also talks",
+    ),
+    "cc-train-0942": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire agreed, announced by the chief negotiator -> also talks",
+    ),
+    "cc-train-0944": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire reported as agreed (Putin, eastern Ukraine) -> also talks",
+    ),
+    "cc-train-1085": (
+        ["talks"],
+        "stated precondition addressed between US and Cuba (cf. cc-train-1067 why: sanctions-lifting preconditions are negotiating positions)",
+    ),
+    "cc-train-1087": (
+        ["talks", "de-escalation", "security-guarantees"],
+        "stated precondition by a party for lifting the blockade (cf. cc-train-1067 why) -> also talks",
+    ),
+    "cc-train-1091": (
+        ["talks"],
+        "stated negotiating position on a hostage/prisoner bargain by a party to the conflict (cf. cc-train-1090 why)",
+    ),
+    "cc-train-1207": (
+        [],
+        "outsider (UN) saying the EU must mediate is an appeal, not an offer by a party (same as FIX cc-train-1204)",
+    ),
+    "cc-train-1217": (
+        ["talks"],
+        "talks Include: proposal/formula accepted by a party (Hamas) to resolve the crisis",
+    ),
+    "hp-06330": (
+        ["talks", "de-escalation"],
+        "house convention: lede reports the warring sides accepted a ceasefire (proposal accepted / agreed between parties) -> also talks",
+    ),
+    "hp-08658": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire deal reported as reached between Hamas and Israel (agreed between parties) -> also talks",
+    ),
+    "plover-gsr-AGREE-0005": (
+        ["talks"],
+        "talks Include: offer by a party in an interstate dispute (Libya offers to hand over Lockerbie suspects to Britain)",
+    ),
+    "plover-gsr-CONCEDE-0001": (
+        ["talks"],
+        "house convention: government concedes to demands of UNITA rebels (demands/positions between parties to an internal armed conflict)",
+    ),
+    "plover-gsr-DEMAND-0014": (
+        [],
+        "rule 2/3: an ethnic community (not an actor) demanding a UN force; no proposal by a party (same as FIX cc-test-0026; duplicate text cc-test-0184 is none)",
+    ),
+    "plover-gsr-DEMAND-0036": (
+        [],
+        "outsider (Mubarak) saying the US must be ready to mediate is an appeal, not an offer by a party (same as FIX cc-train-1204)",
+    ),
+    "plover-gsr-REJECT-0004": (
+        ["talks", "security-guarantees"],
+        "talks Include: demand between the two Koreas (listed adversaries) rejected; alliance kept",
+    ),
+    "cc-train-0819": (
+        ["talks", "de-escalation"],
+        "house convention: LNA agreed to lift the blockade (step agreed between parties, a deal) -> also talks",
+    ),
+    "cc-train-0713": (
+        ["talks", "de-escalation"],
+        "house convention: ceasefire announced by both rival authorities (agreed between the parties) -> also talks",
+    ),
     "cc-train-1204": (
         [],
         "an outsider saying the EU 'must be ready to mediate' is an appeal, not an offer "
@@ -133,6 +291,12 @@ FIXES: dict[str, tuple[list[str], str]] = {
 }
 
 Row = dict[str, Any]
+
+# Real (third-party and feed) positives are seen this many times per epoch in training.
+# Real items are short and ~95 % negative, written rows are longer and ~35 % positive, so
+# without this the branch learns "short wire sentence => no topic" (dev AP on real rows
+# 0.676 -> 0.723 with 3, docs/classifier.md).
+REAL_POSITIVE_WEIGHT = 3
 
 
 def _bucket(key: str) -> int:
@@ -283,6 +447,8 @@ def build() -> dict[str, list[Row]]:
             }
             if r.get("why"):
                 out["why"] = r["why"]
+            if name == "train" and out["labels"] and not r["origin"].startswith("written:"):
+                out["weight"] = REAL_POSITIVE_WEIGHT
             splits[name].append(out)
     for name, srows in splits.items():
         srows.sort(key=lambda r: r["id"])
