@@ -153,3 +153,15 @@ def test_held_out_groups_do_not_leak(splits: dict[str, list[dict[str, Any]]]) ->
             if r["origin"].startswith("feed:"):
                 feeds.setdefault(r["origin"].split(":")[1], set()).add(name)
     assert all(len(s) == 1 for s in feeds.values()), feeds
+
+
+def test_every_label_fix_reaches_its_row(splits: dict[str, list[dict[str, Any]]]) -> None:
+    by_id = {r["id"]: r for rows in splits.values() for r in rows}
+    with (DATA / "fixes.jsonl").open(encoding="utf-8") as f:
+        fixes = [json.loads(line) for line in f]
+    assert len({fix["id"] for fix in fixes}) == len(fixes)
+    for fix in fixes:
+        row = by_id.get(fix["id"])
+        assert row is not None, f"{fix['id']} is fixed but not in any split"
+        assert set(row["labels"]) == set(fix["labels"]), fix["id"]
+        assert row["why"] == f"parley fix: {fix['why']}", fix["id"]

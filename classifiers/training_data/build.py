@@ -75,220 +75,6 @@ THIRD_PARTY = {
     "conflibert_cameo_class": "conflibert_cameo_class/conflibert_cameo_class.jsonl",
     "huffpost_news_category": "huffpost_news_category/huffpost_news_category.jsonl",
 }
-# Label corrections to third-party rows after spot checks: id -> (labels, why).
-FIXES: dict[str, tuple[list[str], str]] = {
-    # Blind audit of train's third-party rows (2026-12-07): agreed/announced steps, offers,
-    # preconditions and Security Council acts between parties are talks; outsider appeals are not.
-    "cc-train-0008": (
-        ["talks"],
-        "talks Include: US-Russia (listed adversaries) phone call about the Syria conflict",
-    ),
-    "cc-train-0057": (
-        ["talks"],
-        "talks Include: Security Council veto on a specific conflict (Yemen/Huthi missiles)",
-    ),
-    "cc-train-0195": (
-        ["talks"],
-        "talks Include: Security Council meeting on a specific conflict (Yemen, Hodeida)",
-    ),
-    "cc-train-0209": (
-        ["talks"],
-        "talks Include: engagement between listed adversaries US-Russia (Putin proposal rejected by Trump)",
-    ),
-    "cc-train-0350": (
-        ["talks", "de-escalation", "security-guarantees"],
-        "talks Include: Security Council vote on a specific conflict (Yemen; not a routine renewal), plus monitors for a new ceasefire",
-    ),
-    "cc-train-0604": (
-        ["talks"],
-        "talks Include: detained-nationals diplomacy between states (Japan eases sanctions in return for North Korea reopening abductee probe)",
-    ),
-    "cc-train-0706": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire jointly announced by Turkey and Russia (backers of opposing sides) = agreed between parties -> also talks",
-    ),
-    "cc-train-0707": (
-        ["talks", "de-escalation"],
-        "talks Include: proposal by a party tabled and rejected by the other side (cf. cc-train-0233 why: rejected ceasefire offer is talks)",
-    ),
-    "cc-train-0740": (
-        ["talks"],
-        "house convention: stated demands between parties to an internal armed conflict (rebel demands rejected by government) -> talks",
-    ),
-    "cc-train-0836": (
-        ["talks", "de-escalation"],
-        "talks Include: engagement between the two Koreas (listed adversaries); step agreed by North Korea with the South",
-    ),
-    "cc-train-0848": (
-        ["talks"],
-        "house convention: step agreed between government military and SPLA-IO rebels (humanitarian access alone is not de-escalation)",
-    ),
-    "cc-train-0880": (
-        ["talks", "de-escalation"],
-        "stated negotiating position: conditional mutual-withdrawal offer addressed to the adversary (cf. cc-train-1090 why)",
-    ),
-    "cc-train-0883": (
-        ["talks", "de-escalation"],
-        "stated negotiating position: conditional withdrawal offer addressed to the other party (cf. cc-train-1090 why)",
-    ),
-    "cc-train-0884": (
-        ["talks", "de-escalation"],
-        "stated negotiating position: conditional withdrawal offer addressed to the adversary (cf. cc-train-1090 why)",
-    ),
-    "cc-train-0885": (
-        ["talks", "de-escalation"],
-        "house convention: disarmament agreed between parties, with a stated precondition -> also talks",
-    ),
-    "cc-train-0886": (
-        ["talks", "de-escalation"],
-        "stated negotiating position: FARC offer to lay down arms in exchange for political participation (cf. cc-train-1090 why)",
-    ),
-    "cc-train-0890": (
-        ["talks", "de-escalation"],
-        "house convention: disarmament agreed with the US (agreement between parties) -> also talks",
-    ),
-    "cc-train-0891": (
-        ["talks", "de-escalation"],
-        "house convention: disarmament and cantonment agreed between separatists and government -> also talks",
-    ),
-    "cc-train-0937": (
-        ["talks", "de-escalation"],
-        "house convention / rule 5: ceasefire agreed between the parties (Armenia-Azerbaijan, listed adversaries) -> also talks",
-    ),
-    "cc-train-0938": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire reported as agreed (Turkey agreeing to a ceasefire) -> also talks",
-    ),
-    "cc-train-0939": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire agreed between India and Pakistan (listed adversaries) -> also talks",
-    ),
-    "cc-train-0940": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire reported as agreed by Erdogan (agreement between parties) -> also talks",
-    ),
-    "cc-train-0941": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire agreed between Yemen's warring parties -> also talks",
-    ),
-    "cc-train-0942": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire agreed, announced by the chief negotiator -> also talks",
-    ),
-    "cc-train-0944": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire reported as agreed (Putin, eastern Ukraine) -> also talks",
-    ),
-    "cc-train-1085": (
-        ["talks"],
-        "stated precondition addressed between US and Cuba (cf. cc-train-1067 why: sanctions-lifting preconditions are negotiating positions)",
-    ),
-    "cc-train-1087": (
-        ["talks", "de-escalation", "security-guarantees"],
-        "stated precondition by a party for lifting the blockade (cf. cc-train-1067 why) -> also talks",
-    ),
-    "cc-train-1091": (
-        ["talks"],
-        "stated negotiating position on a hostage/prisoner bargain by a party to the conflict (cf. cc-train-1090 why)",
-    ),
-    "cc-train-1207": (
-        [],
-        "outsider (UN) saying the EU must mediate is an appeal, not an offer by a party (same as FIX cc-train-1204)",
-    ),
-    "cc-train-1217": (
-        ["talks"],
-        "talks Include: proposal/formula accepted by a party (Hamas) to resolve the crisis",
-    ),
-    "hp-06330": (
-        ["talks", "de-escalation"],
-        "house convention: lede reports the warring sides accepted a ceasefire (proposal accepted / agreed between parties) -> also talks",
-    ),
-    "hp-08658": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire deal reported as reached between Hamas and Israel (agreed between parties) -> also talks",
-    ),
-    "plover-gsr-AGREE-0005": (
-        ["talks"],
-        "talks Include: offer by a party in an interstate dispute (Libya offers to hand over Lockerbie suspects to Britain)",
-    ),
-    "plover-gsr-CONCEDE-0001": (
-        ["talks"],
-        "house convention: government concedes to demands of UNITA rebels (demands/positions between parties to an internal armed conflict)",
-    ),
-    "plover-gsr-DEMAND-0014": (
-        [],
-        "rule 2/3: an ethnic community (not an actor) demanding a UN force; no proposal by a party (same as FIX cc-test-0026; duplicate text cc-test-0184 is none)",
-    ),
-    "plover-gsr-DEMAND-0036": (
-        [],
-        "outsider (Mubarak) saying the US must be ready to mediate is an appeal, not an offer by a party (same as FIX cc-train-1204)",
-    ),
-    "plover-gsr-REJECT-0004": (
-        ["talks", "security-guarantees"],
-        "talks Include: demand between the two Koreas (listed adversaries) rejected; alliance kept",
-    ),
-    "cc-train-0819": (
-        ["talks", "de-escalation"],
-        "house convention: LNA agreed to lift the blockade (step agreed between parties, a deal) -> also talks",
-    ),
-    "cc-train-0713": (
-        ["talks", "de-escalation"],
-        "house convention: ceasefire announced by both rival authorities (agreed between the parties) -> also talks",
-    ),
-    "cc-train-1204": (
-        [],
-        "an outsider saying the EU 'must be ready to mediate' is an appeal, not an offer "
-        "by a party or an appointed mediator",
-    ),
-    "cc-test-0026": (
-        [],
-        "Rule 2/3: private citizens (not an actor) appealing for peacekeepers; no proposal by a party -> none",
-    ),
-    "cc-test-0047": (
-        [],
-        "Rule 3 / talks Exclude: outsider's appeal (Russia urging Iran-E3 to agree) with no concrete act -> none",
-    ),
-    "cc-train-0015": (
-        ["talks"],
-        "talks Include: UN Security Council veto on a specific conflict (Syria chemical-weapons inquiry)",
-    ),
-    "cc-train-0433": (
-        ["talks"],
-        "talks Include: engagement between listed adversaries US-Russia (Kerry-Lavrov plan on Syria)",
-    ),
-    "plover-gsr-THREATEN-0007": (
-        ["talks"],
-        "talks Include: refusals of talks (Palestinian leaders boycott all official contact with the US)",
-    ),
-    "cc-test-0012": (
-        ["talks"],
-        "talks Include: leader meeting stated to concern a conflict (Bush-Mubarak agree on Middle East settlement steps)",
-    ),
-    "cc-test-0446": (
-        ["talks"],
-        "talks Include: any engagement between adversaries (US-Russia meeting) even with no agenda",
-    ),
-    "cc-train-0866": (
-        ["talks"],
-        "talks Include: engagement between adversaries (Trump-Putin agreement on sharing NK information)",
-    ),
-    "cc-train-1090": (
-        ["talks"],
-        "talks Include/rule 3: stated negotiating position - conditional prisoner-swap offer by a party to the conflict",
-    ),
-    "cc-train-1202": (
-        ["talks"],
-        "talks Include: UN Security Council resolution on a specific conflict (Yemen)",
-    ),
-    "hp-00093": (
-        ["talks"],
-        "talks Include + rule 1: lede reports a Security Council meeting on a specific conflict (Zaporizhzhia, Ukraine)",
-    ),
-    "plover-gsr-REJECT-0033": (
-        ["talks"],
-        "talks Include: Security Council veto on a specific conflict/dispute (US action in Panama vs Nicaragua)",
-    ),
-}
 
 Row = dict[str, Any]
 
@@ -366,6 +152,19 @@ def parse_written() -> list[Row]:
     return rows
 
 
+def load_fixes() -> dict[str, tuple[list[str], str]]:
+    """Label corrections to third-party rows (`fixes.jsonl`): id -> (labels, why).
+
+    Kept as data beside the splits, not in this script: audits add to it row by row.
+    """
+    fixes: dict[str, tuple[list[str], str]] = {}
+    for r in read_jsonl(HERE / "fixes.jsonl"):
+        if r["id"] in fixes:
+            raise ValueError(f"fixes.jsonl: {r['id']} is corrected twice")
+        fixes[r["id"]] = (order_labels(r["labels"]), r["why"])
+    return fixes
+
+
 def load_third_party() -> list[Row]:
     cache = HERE / "third_party.jsonl"
     if cache.exists():
@@ -413,9 +212,10 @@ def build() -> dict[str, list[Row]]:
     write_jsonl(HERE / "written.jsonl", written)
     rows = written + read_jsonl(HERE / "feeds_labelled.jsonl")
     rows += read_jsonl(HERE / "seed_articles.jsonl")
+    fixes = load_fixes()
     for r in load_third_party():
-        if r["id"] in FIXES:
-            labels, why = FIXES[r["id"]]
+        if r["id"] in fixes:
+            labels, why = fixes[r["id"]]
             r = {**r, "labels": order_labels(labels), "why": f"parley fix: {why}"}
         rows.append(r)
 
