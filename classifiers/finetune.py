@@ -46,7 +46,7 @@ class BranchConfig:
     weight_decay: float = 0.0
     max_length: int = 128
     seed: int = 13
-    threads: int = 2
+    threads: int = 1
 
 
 def _torch() -> Any:

@@ -128,3 +128,18 @@ url = "{feeds / "seed-second-outlet_2022-03-29.xml"}"
     assert again.returncode == 0, again.stderr
     assert "Also reported by" not in again.stdout
     assert "0 new items" in again.stdout
+
+
+def test_train_options_override_the_bundled_recipe() -> None:
+    """`--seed` etc. reach the training config; anything not given keeps the bundled recipe."""
+    pytest.importorskip("torch")
+    from bot.cli import build_parser
+    from bot.cli.train import branch_config
+    from classifiers.finetune import BranchConfig
+
+    parser = build_parser()
+    default = branch_config(parser.parse_args(["train"]))
+    assert default == BranchConfig()
+    chosen = branch_config(parser.parse_args(["train", "--seed", "7", "--threads", "1"]))
+    assert (chosen.seed, chosen.threads) == (7, 1)
+    assert chosen.rank == default.rank and chosen.epochs == default.epochs

@@ -23,7 +23,11 @@ ORIGIN_PREFIXES = (
     "huffpost_news_category:",
 )
 MIN_TEST_POSITIVES = 80
-MIN_DEV_POSITIVES = 30
+# Dev chooses models and thresholds: at 30-60 positives per topic one item moved a threshold
+# and dev ranked candidates against test, so it now holds whole conflicts and 20 % of the
+# hash-split rows (docs/classifier.md).
+MIN_DEV_POSITIVES = 100
+MIN_DEV_REAL_POSITIVES = 20
 
 
 def _norm(text: str) -> str:
@@ -70,7 +74,7 @@ def test_only_real_train_positives_are_oversampled(
         assert not [r["id"] for r in splits[name] if "weight" in r], name
     for r in splits["train"]:
         real_positive = bool(r["labels"]) and not r["origin"].startswith("written:")
-        assert r.get("weight", 1) == (3 if real_positive else 1), r["id"]
+        assert r.get("weight", 1) == (8 if real_positive else 1), r["id"]
 
 
 @pytest.mark.parametrize("name", SPLITS)
@@ -104,7 +108,7 @@ def test_split_sizes(splits: dict[str, list[dict[str, Any]]]) -> None:
     total = sum(len(rows) for rows in splits.values())
     assert total >= 4000
     assert 0.12 <= len(splits["test"]) / total <= 0.30
-    assert 0.08 <= len(splits["dev"]) / total <= 0.20
+    assert 0.08 <= len(splits["dev"]) / total <= 0.22
     assert len(splits["train"]) / total >= 0.55
 
 
@@ -116,6 +120,14 @@ def test_positive_floors(splits: dict[str, list[dict[str, Any]]], topic: str) ->
     assert count("test") >= MIN_TEST_POSITIVES
     assert count("dev") >= MIN_DEV_POSITIVES
     assert count("train") >= MIN_TEST_POSITIVES
+
+
+def test_dev_holds_real_short_items(splits: dict[str, list[dict[str, Any]]]) -> None:
+    """Thresholds are chosen on dev, so it must hold real items, not only written rows."""
+    real = [r for r in splits["dev"] if not r["origin"].startswith("written:")]
+    positives = sum(bool(r["labels"]) for r in real)
+    assert positives >= MIN_DEV_REAL_POSITIVES
+    assert len(real) >= 0.4 * len(splits["dev"])
 
 
 def test_test_has_many_negatives(splits: dict[str, list[dict[str, Any]]]) -> None:

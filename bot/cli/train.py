@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.common import CommandError, SubParsers
 from classifiers.artifact import DEFAULT_ARTIFACT_DIR
+
+if TYPE_CHECKING:
+    from classifiers.finetune import BranchConfig
 
 DEFAULT_TRAIN = Path("classifiers/training_data/train.jsonl")
 
@@ -59,7 +64,15 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--branch-at", type=int, default=None, help="first fine-tuned layer")
     parser.add_argument("--rank", type=int, default=None, help="LoRA rank")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="training seed (compare candidates over several)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1 reproduces the bundled weights bit for bit)",
+    )
     parser.set_defaults(func=run_train)
 
 
@@ -113,20 +126,26 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace, *, calibrate_only: bool = False) -> int:
-    from dataclasses import replace
-
-    from classifiers.data import DataError
+def branch_config(args: argparse.Namespace) -> BranchConfig:
+    """The bundled recipe, with whatever the command line overrides."""
     from classifiers.finetune import BranchConfig
+
+    overrides = {
+        name: getattr(args, name)
+        for name in ("epochs", "branch_at", "rank", "seed")
+        if getattr(args, name) is not None
+    }
+    return replace(BranchConfig(), threads=args.threads, **overrides)
+
+
+def _train(args: argparse.Namespace, *, calibrate_only: bool = False) -> int:
+    from classifiers.data import DataError
     from classifiers.metrics import format_report
     from classifiers.training import calibrate_artifact, train
 
     dev = args.dev or args.data.with_name("dev.jsonl")
     test = args.test or args.data.with_name("test.jsonl")
-    config = replace(BranchConfig(), threads=args.threads)
-    for name in ("epochs", "branch_at", "rank"):
-        if getattr(args, name) is not None:
-            config = replace(config, **{name: getattr(args, name)})
+    config = branch_config(args)
     try:
         if calibrate_only:
             result = calibrate_artifact(

@@ -51,7 +51,27 @@ TEST_GROUPS = frozenset(
         "georgia",
     }
 )
-DEV_GROUPS = frozenset({"kosovo-serbia", "libya", "myanmar", "venezuela-guyana", "somalia"})
+# Dev decides model choice, calibration and thresholds. With only the first five groups it
+# held 60 / 35 / 30 positives and ranked candidates the opposite way to test (2026-12-07), so
+# nine more whole groups moved here from train (docs/classifier.md, "A bigger dev").
+DEV_GROUPS = frozenset(
+    {
+        "kosovo-serbia",
+        "libya",
+        "myanmar",
+        "venezuela-guyana",
+        "somalia",
+        "yemen",
+        "drc-rwanda-m23",
+        "drc-rwanda",
+        "india-pakistan",
+        "kashmir",
+        "balkans-bosnia",
+        "moldova-transnistria",
+        "moldova",
+        "baltic-nato",
+    }
+)
 # Feed rows: whole feeds are held out.
 TEST_FEEDS = frozenset(
     {
@@ -80,16 +100,23 @@ Row = dict[str, Any]
 
 # Real (third-party and feed) positives are seen this many times per epoch in training.
 # Real items are short and ~95 % negative, written rows are longer and ~35 % positive, so
-# without this the branch learns "short wire sentence => no topic" (dev AP on real rows
-# 0.676 -> 0.723 with 3, docs/classifier.md).
-REAL_POSITIVE_WEIGHT = 3
+# without this the branch learns "short wire sentence => no topic". Dev AP on real rows:
+# 0.676 -> 0.723 with weight 3 (old dev); 3 / 5 / 8 gave mean dev AP 0.928 / 0.930 / 0.936
+# on the bigger dev, same seed (docs/classifier.md).
+REAL_POSITIVE_WEIGHT = 8
 
 
 def _bucket(key: str) -> int:
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % 100  # noqa: S324
 
 
-def hash_split(key: str, test_pct: int = 20, dev_pct: int = 12) -> str:
+# Hash-split rows (third-party sets, written other-domain negatives): test 20 %, dev 20 %.
+# Test is unchanged from the first build; dev grew from 12 % to give it real short items.
+HASH_TEST_PCT = 20
+HASH_DEV_PCT = 20
+
+
+def hash_split(key: str, test_pct: int = HASH_TEST_PCT, dev_pct: int = HASH_DEV_PCT) -> str:
     b = _bucket(key)
     if b < test_pct:
         return "test"
