@@ -62,9 +62,9 @@ def suggest_threshold(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float
     """The 0.05-step threshold in [0.3, 0.9] with the best bootstrap-mean F1 among those
     whose bootstrap-mean precision is >= 0.85; 0.9 when none reaches it.
 
-    Dev has 30-60 positives per topic, so the plain best-F1 point moves whenever one item
-    crosses it. Averaging F1 and precision over resamples picks the threshold that is good
-    across them instead (split-half check on dev: +0.006 macro-F1 on the unseen half,
+    Even on a dev of 100-200 positives per topic the plain best-F1 point moves whenever a
+    few items cross it. Averaging F1 and precision over resamples picks the threshold that
+    is good across them instead (split-half check on dev: +0.006 macro-F1 on the unseen half,
     docs/classifier.md). The admin fine-tunes the threshold with `parley eval`.
     """
     labels = np.asarray(y, dtype=bool)

@@ -131,8 +131,10 @@ url = "{feeds / "seed-second-outlet_2022-03-29.xml"}"
 
 
 def test_train_options_override_the_bundled_recipe() -> None:
-    """`--seed` etc. reach the training config; anything not given keeps the bundled recipe."""
-    pytest.importorskip("torch")
+    """`--seed` etc. reach the training config; anything not given keeps the bundled recipe.
+
+    Needs no torch: the config module imports it only when training starts.
+    """
     from bot.cli import build_parser
     from bot.cli.train import branch_config
     from classifiers.finetune import BranchConfig

@@ -116,11 +116,11 @@ HASH_TEST_PCT = 20
 HASH_DEV_PCT = 20
 
 
-def hash_split(key: str, test_pct: int = HASH_TEST_PCT, dev_pct: int = HASH_DEV_PCT) -> str:
+def hash_split(key: str) -> str:
     b = _bucket(key)
-    if b < test_pct:
+    if b < HASH_TEST_PCT:
         return "test"
-    if b < test_pct + dev_pct:
+    if b < HASH_TEST_PCT + HASH_DEV_PCT:
         return "dev"
     return "train"
 
