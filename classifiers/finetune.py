@@ -45,7 +45,7 @@ class BranchConfig:
     pos_weight: float = 2.0
     weight_decay: float = 0.0
     max_length: int = 128
-    seed: int = 13
+    seed: int = 1
     threads: int = 1
 
 
