@@ -70,8 +70,8 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="torch threads (1 reproduces the bundled weights bit for bit)",
+        default=None,
+        help="torch threads (default 1, which reproduces the bundled weights bit for bit)",
     )
     parser.set_defaults(func=run_train)
 
@@ -132,10 +132,10 @@ def branch_config(args: argparse.Namespace) -> BranchConfig:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("epochs", "branch_at", "rank", "seed")
+        for name in ("epochs", "branch_at", "rank", "seed", "threads")
         if getattr(args, name) is not None
     }
-    return replace(BranchConfig(), threads=args.threads, **overrides)
+    return replace(BranchConfig(), **overrides)
 
 
 def _train(args: argparse.Namespace, *, calibrate_only: bool = False) -> int:

@@ -243,7 +243,7 @@ def build() -> dict[str, list[Row]]:
     for r in load_third_party():
         if r["id"] in fixes:
             labels, why = fixes[r["id"]]
-            r = {**r, "labels": order_labels(labels), "why": f"parley fix: {why}"}
+            r = {**r, "labels": labels, "why": f"parley fix: {why}"}
         rows.append(r)
 
     ids = Counter(r["id"] for r in rows)
