@@ -47,6 +47,9 @@ class BranchConfig:
     max_length: int = 128
     seed: int = 1
     threads: int = 1
+    name_swaps: int = 0
+    """Country-swapped copies of each training text (classifiers/augment.py); an epoch sees
+    the original or one copy, in turn."""
 
 
 def _torch() -> Any:
@@ -232,13 +235,20 @@ def branch_logits(model: Any, states: Sequence[Any]) -> npt.NDArray[np.float32]:
 
 
 def train_branch(
-    model: Any, states: Sequence[Any], labels: npt.NDArray[np.float32], config: BranchConfig
+    model: Any,
+    views: Sequence[Sequence[Any]],
+    labels: npt.NDArray[np.float32],
+    config: BranchConfig,
 ) -> list[float]:
-    """AdamW + BCE with up-weighted positives; returns the mean loss per epoch."""
+    """AdamW + BCE with up-weighted positives; returns the mean loss per epoch.
+
+    `views` are equally long lists of hidden states, row for row the same items (original
+    text, country-swapped copies); epoch e trains on views[e % len(views)].
+    """
     torch = _torch()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    total_steps = config.epochs * -(-len(states) // config.batch_size)
+    total_steps = config.epochs * -(-len(views[0]) // config.batch_size)
     # 50 warm-up steps, then linear decay to zero.
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: min(1.0, (step + 1) / 50) * max(0.0, 1 - step / total_steps)
@@ -247,7 +257,8 @@ def train_branch(
     pos_weight = torch.full((labels.shape[1],), config.pos_weight)
     gen = torch.Generator().manual_seed(config.seed)
     losses = []
-    for _ in range(config.epochs):
+    for epoch in range(config.epochs):
+        states = views[epoch % len(views)]
         model.branch.train()
         order = torch.randperm(len(states), generator=gen).tolist()
         total = 0.0

@@ -7,6 +7,7 @@ split is only scored, after everything is fixed, for the model card.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.artifact import CARD_NAME, DEFAULT_ARTIFACT_DIR
+from classifiers.augment import swap_countries
 from classifiers.baseline import keyword_scores
 from classifiers.card import write_model_card
 from classifiers.data import Example, label_matrix, load_examples
@@ -59,13 +61,16 @@ BOOTSTRAP_ROUNDS = 200
 
 
 def suggest_threshold(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
-    """The 0.05-step threshold in [0.3, 0.9] with the best bootstrap-mean F1 among those
-    whose bootstrap-mean precision is >= 0.85; 0.9 when none reaches it.
+    """The 0.05-step threshold in [0.3, 0.9] closest to 0.5 among those whose bootstrap-mean
+    precision is >= 0.85 and whose bootstrap-mean F1 is within one bootstrap standard
+    deviation of the best such F1; 0.9 when none reaches the precision.
 
-    Even on a dev of 100-200 positives per topic the plain best-F1 point moves whenever a
-    few items cross it. Averaging F1 and precision over resamples picks the threshold that
-    is good across them instead (split-half check on dev: +0.006 macro-F1 on the unseen half,
-    docs/classifier.md). The admin fine-tunes the threshold with `parley eval`.
+    Scores are calibrated, so 0.5 ("more likely than not") is the default; dev moves the
+    threshold only when it shows a real difference. The plain best-F1 point does not: on
+    a dev of 100-200 positives per topic F1 is flat over a wide range (de-escalation
+    0.878-0.885 from 0.30 to 0.65, bootstrap s.d. 0.018), and the same weights recalibrated
+    on another CPU (int8 rounds differently without VNNI) moved its pick from 0.50 to 0.60.
+    The admin fine-tunes the threshold with `parley eval`.
     """
     labels = np.asarray(y, dtype=bool)
     scores = np.asarray(p, dtype=np.float64)
@@ -77,11 +82,16 @@ def suggest_threshold(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float
     n_flagged = flagged.sum(axis=1)
     n_pos = positive.sum(axis=1)
     precision = np.where(n_flagged > 0, tp / np.maximum(n_flagged, 1), 1.0).mean(axis=0)
-    f1 = (2 * tp / np.maximum(n_flagged + n_pos, 1)).mean(axis=0)
+    f1 = 2 * tp / np.maximum(n_flagged + n_pos, 1)
     ok = precision >= MIN_PRECISION_FOR_THRESHOLD
     if not ok.any():
         return 0.9
-    return float(THRESHOLD_GRID[int(np.argmax(np.where(ok, f1, -1.0)))])
+    mean_f1 = np.where(ok, f1.mean(axis=0), -1.0)
+    best = int(np.argmax(mean_f1))
+    near = ok & (mean_f1 >= mean_f1[best] - f1[:, best].std())
+    # closest to 0.5; of two equally close, the higher (fewer false alerts)
+    distance = np.abs(THRESHOLD_GRID - 0.5) - THRESHOLD_GRID * 1e-6
+    return float(THRESHOLD_GRID[int(np.argmin(np.where(near, distance, np.inf)))])
 
 
 def _labels(examples: list[Example]) -> dict[str, np.ndarray[Any, Any]]:
@@ -108,11 +118,11 @@ def train(
     log(f"train {len(train_ex)} rows")
 
     model = build_model(src, len(CORE_TOPICS), config)
-    states = frozen_hidden(model, src, [e.text for e in train_ex], config.max_length)
-    # A row of weight k is seen k times per epoch; its hidden states are shared, not copied.
-    seen = [i for i, e in enumerate(train_ex) for _ in range(e.weight)]
-    labels = label_matrix(train_ex, CORE_TOPICS)[seen]
-    losses = train_branch(model, [states[i] for i in seen], labels, config)
+    views = training_views(model, src, train_ex, config)
+    labels = label_matrix(train_ex, CORE_TOPICS)[
+        [i for i, e in enumerate(train_ex) for _ in range(e.weight)]
+    ]
+    losses = train_branch(model, views, labels, config)
     log("epoch losses: " + ", ".join(f"{x:.4f}" for x in losses))
     target_head = head_path or default_head_path(out_dir)
     weights = target_head.with_suffix(".npz")
@@ -132,6 +142,36 @@ def train(
             "epoch_losses": [round(x, 5) for x in losses],
         },
     )
+
+
+def training_views(
+    model: Any, source_dir: Path, examples: list[Example], config: BranchConfig
+) -> list[list[Any]]:
+    """Hidden states per epoch view: 1 + config.name_swaps lists, one entry per row *seen*.
+
+    A row of weight k is seen k times per epoch; its hidden states are shared, not copied.
+    With name swaps, view v shows copy c of row i as variant (v + c) mod (1 + swaps), so the
+    k copies of an up-weighted row are different texts within one epoch, and every row is
+    seen in its original wording in some epoch.
+    """
+    n_variants = 1 + config.name_swaps
+    variants = [
+        [e.text]
+        + [
+            swap_countries(e.text, random.Random(f"{config.seed}:{i}:{k}"))  # noqa: S311 - augmentation, not secrecy
+            for k in range(1, n_variants)
+        ]
+        for i, e in enumerate(examples)
+    ]
+    unique = list(dict.fromkeys(t for row in variants for t in row))
+    hidden = dict(
+        zip(unique, frozen_hidden(model, source_dir, unique, config.max_length), strict=True)
+    )
+    seen = [(i, copy) for i, e in enumerate(examples) for copy in range(e.weight)]
+    return [
+        [hidden[variants[i][(view + copy) % n_variants]] for i, copy in seen]
+        for view in range(n_variants)
+    ]
 
 
 def calibrate_artifact(

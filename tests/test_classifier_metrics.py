@@ -104,3 +104,16 @@ def test_suggested_threshold_keeps_precision_and_ignores_one_stray_item() -> Non
     assert suggest_threshold(np.r_[y, 0.0], np.r_[p, 0.97]) == chosen
     # Scores that say nothing about the labels never reach 85 % precision.
     assert suggest_threshold(y, rng.uniform(0, 1, len(y))) == 0.9
+
+
+def test_suggested_threshold_stays_at_half_unless_dev_shows_a_real_difference() -> None:
+    rng = np.random.default_rng(2)
+    y = np.r_[np.ones(150), np.zeros(1000)]
+    # well separated: every threshold from 0.3 to 0.85 gives about the same F1
+    p = np.r_[rng.uniform(0.88, 1.0, 150), rng.uniform(0.0, 0.25, 1000)]
+    assert suggest_threshold(y, p) == 0.5
+    # small shifts of every score (another CPU's int8 rounding) do not move it
+    assert suggest_threshold(y, np.clip(p + rng.normal(0, 0.02, len(p)), 0, 1)) == 0.5
+    # a real optimum away from 0.5 still wins: negatives crowd up to 0.68
+    crowded = np.r_[rng.uniform(0.72, 1.0, 150), rng.uniform(0.4, 0.68, 400), p[150:]]
+    assert suggest_threshold(np.r_[y[:150], np.zeros(400), y[150:]], crowded) >= 0.7

@@ -24,7 +24,10 @@ def _config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_classify_text(capsys: pytest.CaptureFixture[str]) -> None:
-    text = "Ceasefire takes effect along the border. No shelling was reported overnight."
+    # This test is about the output, so the text is well clear of the threshold. The model
+    # gives "Ceasefire takes effect along the border. No shelling was reported overnight."
+    # 0.49: a short second sentence dilutes the mean-pooled item (docs/classifier.md, gaps).
+    text = "Ceasefire takes effect along the border as guns fall silent. No shelling was reported overnight."
     assert main(["classify", text]) == 0
     out = capsys.readouterr().out
     assert "de-escalation" in out and "flagged: de-escalation" in out

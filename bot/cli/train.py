@@ -68,6 +68,12 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         "--seed", type=int, default=None, help="training seed (compare candidates over several)"
     )
     parser.add_argument(
+        "--name-swaps",
+        type=int,
+        default=None,
+        help="country-swapped copies of each training text (augmentation; 0 = off)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -132,7 +138,7 @@ def branch_config(args: argparse.Namespace) -> BranchConfig:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("epochs", "branch_at", "rank", "seed", "threads")
+        for name in ("epochs", "branch_at", "rank", "seed", "threads", "name_swaps")
         if getattr(args, name) is not None
     }
     return replace(BranchConfig(), **overrides)
