@@ -161,10 +161,14 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, tuple[int, str]]]:
 _PATTERN, _LOOKUP = _pattern()
 
 
+def _named(text: str) -> list[int]:
+    """Indices into _ALL of the countries named in the text, in order of first mention."""
+    return list(dict.fromkeys(_LOOKUP[m.group("surface")][0] for m in _PATTERN.finditer(text)))
+
+
 def countries_in(text: str) -> list[Country]:
     """The countries named in the text, in order of first mention."""
-    found = dict.fromkeys(_LOOKUP[m.group("surface")][0] for m in _PATTERN.finditer(text))
-    return [_ALL[i] for i in found]
+    return [_ALL[i] for i in _named(text)]
 
 
 def swap_countries(text: str, rng: random.Random) -> str:
@@ -174,10 +178,11 @@ def swap_countries(text: str, rng: random.Random) -> str:
     never get the same one, so "X and Y agree truce" keeps two parties. Text with no country
     comes back unchanged.
     """
-    found = list(dict.fromkeys(_LOOKUP[m.group("surface")][0] for m in _PATTERN.finditer(text)))
+    found = _named(text)
     if not found:
         return text
-    candidates = [c for c in REPLACEMENT_POOL if _ALL.index(c) not in set(found)]
+    present = {_ALL[i] for i in found}
+    candidates = [c for c in REPLACEMENT_POOL if c not in present]
     mapping = dict(
         zip(found, rng.sample(candidates, k=min(len(found), len(candidates))), strict=False)
     )

@@ -119,9 +119,7 @@ def train(
 
     model = build_model(src, len(CORE_TOPICS), config)
     views = training_views(model, src, train_ex, config)
-    labels = label_matrix(train_ex, CORE_TOPICS)[
-        [i for i, e in enumerate(train_ex) for _ in range(e.weight)]
-    ]
+    labels = label_matrix(train_ex, CORE_TOPICS)[[i for i, _ in seen_rows(train_ex)]]
     losses = train_branch(model, views, labels, config)
     log("epoch losses: " + ", ".join(f"{x:.4f}" for x in losses))
     target_head = head_path or default_head_path(out_dir)
@@ -142,6 +140,11 @@ def train(
             "epoch_losses": [round(x, 5) for x in losses],
         },
     )
+
+
+def seen_rows(examples: list[Example]) -> list[tuple[int, int]]:
+    """(row, copy) for every time training sees a row in one epoch: k times for weight k."""
+    return [(i, copy) for i, e in enumerate(examples) for copy in range(e.weight)]
 
 
 def training_views(
@@ -167,7 +170,7 @@ def training_views(
     hidden = dict(
         zip(unique, frozen_hidden(model, source_dir, unique, config.max_length), strict=True)
     )
-    seen = [(i, copy) for i, e in enumerate(examples) for copy in range(e.weight)]
+    seen = seen_rows(examples)
     return [
         [hidden[variants[i][(view + copy) % n_variants]] for i, copy in seen]
         for view in range(n_variants)
