@@ -66,12 +66,14 @@ def torch_runner(threads: int, batch: int) -> Runner | None:
 
         from classifiers.artifact import bundled_source_dir
         from classifiers.encoder import load_tokenizer
-        from classifiers.finetune import BranchConfig, build_model
+        from classifiers.finetune import BranchConfig, build_ensemble, build_model
     except ImportError:
         return None
     torch.set_num_threads(threads)
     src = bundled_source_dir()
-    model = build_model(src, 3, BranchConfig(branch_at=_branch_at())).eval()
+    config = BranchConfig(**_bundled_branch())
+    members = [build_model(src, 3, config) for _ in range(config.members)]
+    model = (members[0] if len(members) == 1 else build_ensemble(members)).eval()
     tok = load_tokenizer(src / "tokenizer.json", 128)
 
     def run(texts: Sequence[str]) -> object:
@@ -87,11 +89,13 @@ def torch_runner(threads: int, batch: int) -> Runner | None:
     return run
 
 
-def _branch_at() -> int:
+def _bundled_branch() -> dict[str, int]:
+    """Layer and member count of the bundled graph, so torch runs the same architecture."""
     manifest = json.loads(
         (ROOT / "classifiers/models/minilm-l6-int8-v1/manifest.json").read_text()
     )
-    return int(manifest.get("branch", {}).get("branch_at", 3))
+    branch = manifest.get("branch", {})
+    return {"branch_at": int(branch.get("branch_at", 3)), "members": int(branch.get("members", 1))}
 
 
 def throughput(run: Runner, texts: Sequence[str], batch: int, repeats: int) -> float:

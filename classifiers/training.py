@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from classifiers.finetune import (
     BranchConfig,
     build_model,
     frozen_hidden,
+    member_seeds,
     seed_everything,
     train_branch,
     trained_state,
@@ -35,7 +36,7 @@ from classifiers.head import HEAD_NAME, HeadFile, calibrate, fit_platt
 from classifiers.metrics import Report, evaluate
 from classifiers.prototypes import CORE_AS_CUSTOM, build_prototypes, raw_similarity
 from classifiers.topics import CORE_TOPICS
-from classifiers.weights import export_trained, save_weights
+from classifiers.weights import ensemble_state, export_trained, save_weights
 
 BUNDLED_HEAD_PATH = Path(__file__).resolve().parent / "heads" / "core-v1.json"
 MIN_PRECISION_FOR_THRESHOLD = 0.85
@@ -117,14 +118,22 @@ def train(
     load_examples(dev_path)  # fail before an hour of training, not after
     log(f"train {len(train_ex)} rows")
 
-    model = build_model(src, len(CORE_TOPICS), config)
-    views = training_views(model, src, train_ex, config)
     labels = label_matrix(train_ex, CORE_TOPICS)[[i for i, _ in seen_rows(train_ex)]]
-    losses = train_branch(model, views, labels, config)
-    log("epoch losses: " + ", ".join(f"{x:.4f}" for x in losses))
+    views: list[list[Any]] | None = None
+    states, losses = [], []
+    for seed in member_seeds(config):
+        member = replace(config, seed=seed)
+        seed_everything(seed, config.threads)
+        model = build_model(src, len(CORE_TOPICS), member)
+        if views is None:  # the frozen bottom is the same for every member
+            views = training_views(model, src, train_ex, config)
+        losses.append(train_branch(model, views, labels, member))
+        log(f"seed {seed} epoch losses: " + ", ".join(f"{x:.4f}" for x in losses[-1]))
+        states.append(trained_state(model))
+        del model
     target_head = head_path or default_head_path(out_dir)
     weights = target_head.with_suffix(".npz")
-    save_weights(weights, trained_state(model))
+    save_weights(weights, ensemble_state(states))
     export = export_trained(weights, out_dir, config=config, topics=CORE_TOPICS, source_dir=src)
     log(f"wrote {out_dir} ({export.size_bytes / 1e6:.1f} MB, sha256 {export.sha256[:12]})")
 
@@ -137,7 +146,9 @@ def train(
         extra_info={
             "trained_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "train": _describe(train_path, train_ex),
-            "epoch_losses": [round(x, 5) for x in losses],
+            "epoch_losses": [[round(x, 5) for x in member] for member in losses]
+            if len(losses) > 1
+            else [round(x, 5) for x in losses[0]],
         },
     )
 

@@ -74,6 +74,12 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         help="country-swapped copies of each training text (augmentation; 0 = off)",
     )
     parser.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        help="branches trained with seeds SEED, SEED+6, ... and averaged in one graph",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -138,7 +144,7 @@ def branch_config(args: argparse.Namespace) -> BranchConfig:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("epochs", "branch_at", "rank", "seed", "threads", "name_swaps")
+        for name in ("epochs", "branch_at", "rank", "seed", "threads", "name_swaps", "members")
         if getattr(args, name) is not None
     }
     return replace(BranchConfig(), **overrides)
